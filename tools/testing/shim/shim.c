@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host shim: the out-of-line parts of the fake kernel API that
+ * module/table.c is built against in userspace.  Nothing here knows about
+ * the table.
+ */
+#include <linux/kernel.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/printk.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/siphash.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../include/shim.h"
+
+__thread int shim_preempt_depth;
+int shim_printk_quiet;
+#ifdef SHIM_TSAN
+char shim_rcu_gp_token;
+#endif
+
+void shim_bug(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "shim: BUG: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+void shim_might_sleep(const char *file, int line)
+{
+	if (shim_preempt_depth)
+		shim_bug("%s:%d: sleeping function called in atomic context (depth %d)",
+			 file, line, shim_preempt_depth);
+	if (urcu_memb_read_ongoing())
+		shim_bug("%s:%d: sleeping function called under rcu_read_lock()",
+			 file, line);
+}
+
+void shim_thread_init(void)
+{
+	rcu_register_thread();
+}
+
+void shim_thread_exit(void)
+{
+	rcu_unregister_thread();
+}
+
+void shim_set_quiet(int quiet)
+{
+	shim_printk_quiet = quiet;
+}
+
+/* ---- allocation ---- */
+
+struct kmem_cache {
+	const char *name;
+	unsigned int size;
+	unsigned int align;
+	long live;
+};
+
+static long shim_kmem_objs;
+static long shim_kmalloc_blocks;
+static int shim_fail_count;
+
+long shim_kmem_live(void)
+{
+	return __atomic_load_n(&shim_kmem_objs, __ATOMIC_RELAXED);
+}
+
+long shim_kmalloc_live(void)
+{
+	return __atomic_load_n(&shim_kmalloc_blocks, __ATOMIC_RELAXED);
+}
+
+void shim_fail_allocs(int n)
+{
+	__atomic_store_n(&shim_fail_count, n, __ATOMIC_RELAXED);
+}
+
+static bool shim_should_fail(void)
+{
+	int n = __atomic_load_n(&shim_fail_count, __ATOMIC_RELAXED);
+
+	while (n > 0) {
+		if (__atomic_compare_exchange_n(&shim_fail_count, &n, n - 1,
+						false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
+static void *shim_alloc(size_t size, gfp_t gfp, bool may_fail)
+{
+	void *p;
+
+	might_sleep_if(gfpflags_allow_blocking(gfp));
+	if (may_fail && shim_should_fail())
+		return NULL;
+	p = (gfp & __GFP_ZERO) ? calloc(1, size) : malloc(size);
+	if (p)
+		__atomic_add_fetch(&shim_kmalloc_blocks, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
+void *kmalloc(size_t size, gfp_t gfp)
+{
+	return shim_alloc(size, gfp, false);
+}
+
+void *kzalloc(size_t size, gfp_t gfp)
+{
+	return shim_alloc(size, gfp | __GFP_ZERO, false);
+}
+
+void kfree(const void *p)
+{
+	if (!p)
+		return;
+	__atomic_sub_fetch(&shim_kmalloc_blocks, 1, __ATOMIC_RELAXED);
+	free((void *)p);
+}
+
+void *kvmalloc(size_t size, gfp_t gfp)
+{
+	return shim_alloc(size, gfp, true);
+}
+
+void *kvzalloc(size_t size, gfp_t gfp)
+{
+	return shim_alloc(size, gfp | __GFP_ZERO, true);
+}
+
+void kvfree(const void *p)
+{
+	kfree(p);
+}
+
+struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
+				     unsigned int align, unsigned long flags,
+				     void (*ctor)(void *))
+{
+	struct kmem_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->name = name;
+	c->size = size;
+	c->align = align ? align : sizeof(void *);
+	return c;
+}
+
+void kmem_cache_destroy(struct kmem_cache *c)
+{
+	if (!c)
+		return;
+	if (c->live)
+		shim_bug("kmem_cache_destroy(%s): %ld objects remaining",
+			 c->name, c->live);
+	free(c);
+}
+
+void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
+{
+	void *p;
+
+	might_sleep_if(gfpflags_allow_blocking(gfp));
+	if (shim_should_fail())
+		return NULL;
+	if (posix_memalign(&p, c->align, c->size))
+		return NULL;
+	if (gfp & __GFP_ZERO)
+		memset(p, 0, c->size);
+	__atomic_add_fetch(&c->live, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&shim_kmem_objs, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
+void kmem_cache_free(struct kmem_cache *c, void *p)
+{
+	if (!p)
+		return;
+	__atomic_sub_fetch(&c->live, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&shim_kmem_objs, 1, __ATOMIC_RELAXED);
+	free(p);
+}
+
+/* ---- per-CPU ---- */
+
+static int shim_next_cpu;
+static __thread int shim_my_cpu = -1;
+
+int shim_cpu(void)
+{
+	if (shim_my_cpu < 0)
+		shim_my_cpu = __atomic_fetch_add(&shim_next_cpu, 1,
+						 __ATOMIC_RELAXED) % SHIM_NR_CPUS;
+	return shim_my_cpu;
+}
+
+void *shim_alloc_percpu(size_t size)
+{
+	BUG_ON(size > SHIM_PCPU_UNIT);
+	return calloc(SHIM_NR_CPUS, SHIM_PCPU_UNIT);
+}
+
+void free_percpu(void *p)
+{
+	free(p);
+}
+
+/* ---- random and SipHash ---- */
+
+static pthread_once_t shim_sodium_once = PTHREAD_ONCE_INIT;
+
+static void shim_sodium_init(void)
+{
+	if (sodium_init() < 0)
+		shim_bug("sodium_init failed");
+}
+
+void get_random_bytes(void *buf, size_t len)
+{
+	pthread_once(&shim_sodium_once, shim_sodium_init);
+	randombytes_buf(buf, len);
+}
+
+u32 get_random_u32(void)
+{
+	u32 v;
+
+	get_random_bytes(&v, sizeof(v));
+	return v;
+}
+
+static inline void shim_put_le64(u8 *p, u64 v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = v >> (8 * i);
+}
+
+static inline u64 shim_get_le64(const u8 *p)
+{
+	u64 v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+u64 siphash(const void *data, size_t len, const siphash_key_t *key)
+{
+	unsigned char out[crypto_shorthash_siphash24_BYTES];
+	u8 k[16];
+
+	shim_put_le64(k, key->key[0]);
+	shim_put_le64(k + 8, key->key[1]);
+	crypto_shorthash_siphash24(out, data, len, k);
+	return shim_get_le64(out);
+}
+
+u64 siphash_1u64(u64 a, const siphash_key_t *key)
+{
+	u8 m[8];
+
+	shim_put_le64(m, a);
+	return siphash(m, sizeof(m), key);
+}
+
+u64 siphash_2u64(u64 a, u64 b, const siphash_key_t *key)
+{
+	u8 m[16];
+
+	shim_put_le64(m, a);
+	shim_put_le64(m + 8, b);
+	return siphash(m, sizeof(m), key);
+}
+
+u64 siphash_3u64(u64 a, u64 b, u64 c, const siphash_key_t *key)
+{
+	u8 m[24];
+
+	shim_put_le64(m, a);
+	shim_put_le64(m + 8, b);
+	shim_put_le64(m + 16, c);
+	return siphash(m, sizeof(m), key);
+}
+
+#define SHIM_ROTL(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
+#define SHIM_SIPROUND(v0, v1, v2, v3) do {				\
+	v0 += v1; v1 = SHIM_ROTL(v1, 13); v1 ^= v0; v0 = SHIM_ROTL(v0, 32); \
+	v2 += v3; v3 = SHIM_ROTL(v3, 16); v3 ^= v2;			\
+	v0 += v3; v3 = SHIM_ROTL(v3, 21); v3 ^= v0;			\
+	v2 += v1; v1 = SHIM_ROTL(v1, 17); v1 ^= v2; v2 = SHIM_ROTL(v2, 32); \
+} while (0)
+
+/* SipHash-c-d, from the paper (Aumasson and Bernstein, 2012). */
+u64 shim_siphash_cd(int c, int d, const void *data, size_t len,
+		    const u64 key[2])
+{
+	u64 v0 = 0x736f6d6570736575ULL ^ key[0];
+	u64 v1 = 0x646f72616e646f6dULL ^ key[1];
+	u64 v2 = 0x6c7967656e657261ULL ^ key[0];
+	u64 v3 = 0x7465646279746573ULL ^ key[1];
+	const u8 *p = data;
+	u64 m, b = (u64)len << 56;
+	size_t i, left = len & 7;
+	int r;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		m = shim_get_le64(p + i);
+		v3 ^= m;
+		for (r = 0; r < c; r++)
+			SHIM_SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	for (m = 0; left; left--)
+		m |= (u64)p[i + left - 1] << (8 * (left - 1));
+	b |= m;
+	v3 ^= b;
+	for (r = 0; r < c; r++)
+		SHIM_SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	for (r = 0; r < d; r++)
+		SHIM_SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+u32 hsiphash(const void *data, size_t len, const hsiphash_key_t *key)
+{
+	u64 k[2] = { key->key[0], key->key[1] };
+
+	return shim_siphash_cd(1, 3, data, len, k);
+}
+
+u32 hsiphash_3u32(u32 a, u32 b, u32 c, const hsiphash_key_t *key)
+{
+	u8 m[12];
+
+	shim_put_le64(m, (u64)b << 32 | a);
+	m[8] = c;
+	m[9] = c >> 8;
+	m[10] = c >> 16;
+	m[11] = c >> 24;
+	return hsiphash(m, sizeof(m), key);
+}
+
+/* ---- workqueue: one worker thread, FIFO ---- */
+
+struct workqueue_struct {
+	int unused;
+};
+
+static struct workqueue_struct shim_wq;
+struct workqueue_struct *system_wq = &shim_wq;
+struct workqueue_struct *system_unbound_wq = &shim_wq;
+
+static pthread_mutex_t shim_wq_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t shim_wq_cond = PTHREAD_COND_INITIALIZER;
+static pthread_once_t shim_wq_once = PTHREAD_ONCE_INIT;
+static struct work_struct *shim_wq_head, *shim_wq_tail;
+static struct work_struct *shim_wq_running;
+
+static void *shim_worker(void *arg)
+{
+	struct work_struct *w;
+
+	rcu_register_thread();
+	pthread_mutex_lock(&shim_wq_lock);
+	for (;;) {
+		while (!shim_wq_head)
+			pthread_cond_wait(&shim_wq_cond, &shim_wq_lock);
+		w = shim_wq_head;
+		shim_wq_head = w->next;
+		if (!shim_wq_head)
+			shim_wq_tail = NULL;
+		w->next = NULL;
+		w->pending = false;
+		shim_wq_running = w;
+		pthread_mutex_unlock(&shim_wq_lock);
+
+		w->func(w);
+
+		pthread_mutex_lock(&shim_wq_lock);
+		shim_wq_running = NULL;
+		pthread_cond_broadcast(&shim_wq_cond);
+	}
+	return NULL;
+}
+
+static void shim_wq_start(void)
+{
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, shim_worker, NULL))
+		shim_bug("cannot start the workqueue thread");
+	pthread_detach(th);
+}
+
+bool queue_work(struct workqueue_struct *wq, struct work_struct *work)
+{
+	bool queued = false;
+
+	pthread_once(&shim_wq_once, shim_wq_start);
+	pthread_mutex_lock(&shim_wq_lock);
+	if (!work->pending) {
+		work->pending = true;
+		work->next = NULL;
+		if (shim_wq_tail)
+			shim_wq_tail->next = work;
+		else
+			shim_wq_head = work;
+		shim_wq_tail = work;
+		queued = true;
+		pthread_cond_broadcast(&shim_wq_cond);
+	}
+	pthread_mutex_unlock(&shim_wq_lock);
+	return queued;
+}
+
+bool flush_work(struct work_struct *work)
+{
+	bool waited = false;
+
+	might_sleep();
+	pthread_mutex_lock(&shim_wq_lock);
+	while (work->pending || shim_wq_running == work) {
+		waited = true;
+		pthread_cond_wait(&shim_wq_cond, &shim_wq_lock);
+	}
+	pthread_mutex_unlock(&shim_wq_lock);
+	return waited;
+}
+
+bool cancel_work_sync(struct work_struct *work)
+{
+	struct work_struct **pp;
+	bool was_pending = false;
+
+	might_sleep();
+	pthread_mutex_lock(&shim_wq_lock);
+	if (work->pending) {
+		for (pp = &shim_wq_head; *pp; pp = &(*pp)->next) {
+			if (*pp != work)
+				continue;
+			*pp = work->next;
+			break;
+		}
+		shim_wq_tail = NULL;
+		for (pp = &shim_wq_head; *pp; pp = &(*pp)->next)
+			shim_wq_tail = *pp;
+		work->pending = false;
+		work->next = NULL;
+		was_pending = true;
+	}
+	while (shim_wq_running == work)
+		pthread_cond_wait(&shim_wq_cond, &shim_wq_lock);
+	pthread_mutex_unlock(&shim_wq_lock);
+	return was_pending;
+}
