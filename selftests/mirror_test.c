@@ -1,0 +1,1070 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shpt mirroring selftests: a target child changes its address space on
+ * command (mmap, touch, munmap, mprotect, mremap, madvise, fork, migrate,
+ * KSM, exit) and the tests check that the shadow table follows, against
+ * /proc/PID/pagemap as the reference.  Every case ends with VERIFY
+ * reporting no stale entry.
+ *
+ * Runs as root in the test VM, with shpt.ko loaded.
+ */
+#include "shpt_harness.h"
+
+#include <sys/klog.h>
+#include <sys/syscall.h>
+
+#include "shpt_test_util.h"
+
+#define NPAGES		32
+#define LK_MASK(s)	(1U << (s))
+#define LK_PRESENT	(LK_MASK(SHPT_LK_HIT) | LK_MASK(SHPT_LK_FILL))
+#define ANY_ORDER	-1
+
+/*
+ * Check the lookup results of @n pages from @start in @asid against the
+ * target's pagemap:
+ *  - the status must be in @status_mask;
+ *  - a present answer carries the pagemap pfn, VALID, the @need flags, none
+ *    of the @forbid flags, and order @order (or any with ANY_ORDER);
+ *  - without SHPT_LOOKUP_NOFILL, NONE is only allowed when pagemap agrees
+ *    that nothing is mapped.
+ * The pfns seen are stored in @pfns when it is not NULL.
+ * Returns the number of bad pages, each logged.
+ */
+static int check_pages(struct __test_metadata *_metadata, int fd, __u64 asid,
+		       pid_t pid, unsigned long start, unsigned int n,
+		       __u32 lkflags, unsigned int status_mask, __u32 need,
+		       __u32 forbid, int order, __u64 *pfns)
+{
+	struct shpt_lookup_result res[n];
+	unsigned int i, bad = 0;
+	int ret;
+
+	ret = shpt_lookup_range(fd, asid, start, n, res, lkflags);
+	if (ret) {
+		TH_LOG("lookup of %u pages at %#lx: %s", n, start,
+		       strerror(-ret));
+		return n;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned long va = start + i * SHPT_PAGE;
+		struct shpt_lookup_result *r = &res[i];
+		long long pm = shpt_pagemap_pfn(pid, va);
+		const char *why = NULL;
+
+		if (pfns)
+			pfns[i] = r->pfn;
+		if (r->status > SHPT_LK_FAULT ||
+		    !(status_mask & LK_MASK(r->status)))
+			why = "unexpected status";
+		else if (r->status == SHPT_LK_NONE) {
+			if (!(lkflags & SHPT_LOOKUP_NOFILL) && pm > 0)
+				why = "NONE but pagemap shows a page";
+			else if (r->pfn)
+				why = "NONE with a pfn";
+		} else if (pm <= 0 || (long long)r->pfn != pm)
+			why = "pfn differs from pagemap";
+		else if (!(r->flags & SHPT_PF_VALID))
+			why = "no VALID flag";
+		else if ((r->flags & need) != need)
+			why = "missing flag";
+		else if (r->flags & forbid)
+			why = "forbidden flag";
+		else if (order != ANY_ORDER && r->order != order)
+			why = "wrong order";
+		if (why) {
+			TH_LOG("page %u va %#lx: %s: status %u pfn %#llx pagemap %#llx flags %#x order %u",
+			       i, va, why, r->status,
+			       (unsigned long long)r->pfn, pm, r->flags,
+			       r->order);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+FIXTURE(mirror)
+{
+	int fd;
+	struct shpt_target t;
+	struct shpt_target t2;
+	__u64 asid;
+	__u64 asid2;
+};
+
+FIXTURE_SETUP(mirror)
+{
+	self->fd = shpt_open();
+	if (self->fd < 0)
+		TH_LOG("open %s: %s", SHPT_DEV, strerror(errno));
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, shpt_target_start(&self->t));
+}
+
+FIXTURE_TEARDOWN(mirror)
+{
+	shpt_target_kill(&self->t);
+	shpt_target_kill(&self->t2);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* Map @n pages RW in target @t, optionally writing to them. */
+static unsigned long map_pages(struct shpt_target *t, unsigned int n,
+			       bool touch)
+{
+	unsigned long va = shpt_target_mmap(t, 0, n * SHPT_PAGE,
+					    PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS);
+
+	if (va && touch &&
+	    shpt_target_cmd(t, SHPT_T_TOUCH, va, n * SHPT_PAGE, 1, 0, 0))
+		return 0;
+	return va;
+}
+
+#define CHECK(start, n, lkf, mask, need, forbid, order, pfns)		\
+	ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid,	\
+				 self->t.pid, start, n, lkf, mask, need,	\
+				 forbid, order, pfns))
+
+TEST_F(mirror, populate_and_fill)
+{
+	struct shpt_lookup_result r;
+	unsigned long va;
+	long long pm;
+
+	va = map_pages(&self->t, 2 * NPAGES + 1, false);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_TOUCH, va,
+				     NPAGES * SHPT_PAGE, 7, 0, 0));
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+
+	/* Populated: hits with the pagemap pfn and the write bit. */
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT),
+	      SHPT_PF_WRITE | SHPT_PF_READ, 0, 0, NULL);
+	/* Never touched: not in the shadow, not present. */
+	CHECK(va + NPAGES * SHPT_PAGE, NPAGES, SHPT_LOOKUP_NOFILL,
+	      LK_MASK(SHPT_LK_NONE), 0, 0, 0, NULL);
+	CHECK(va + NPAGES * SHPT_PAGE, NPAGES, 0, LK_MASK(SHPT_LK_NONE),
+	      0, 0, 0, NULL);
+
+	/* The target touches them: the first lookup fills, the next hits. */
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_TOUCH,
+				     va + NPAGES * SHPT_PAGE,
+				     NPAGES * SHPT_PAGE, 9, 0, 0));
+	CHECK(va + NPAGES * SHPT_PAGE, NPAGES, SHPT_LOOKUP_NOFILL,
+	      LK_MASK(SHPT_LK_NONE), 0, 0, 0, NULL);
+	CHECK(va + NPAGES * SHPT_PAGE, NPAGES, 0, LK_MASK(SHPT_LK_FILL),
+	      SHPT_PF_WRITE, 0, 0, NULL);
+	CHECK(va + NPAGES * SHPT_PAGE, NPAGES, SHPT_LOOKUP_NOFILL,
+	      LK_MASK(SHPT_LK_HIT), SHPT_PF_WRITE, 0, 0, NULL);
+
+	/* The last page was never touched: FAULT brings it in. */
+	va += 2 * NPAGES * SHPT_PAGE;
+	ASSERT_EQ(0, shpt_pagemap_pfn(self->t.pid, va));
+	ASSERT_EQ(0, shpt_lookup1(self->fd, self->asid, va,
+				  SHPT_LOOKUP_FAULT, &r));
+	ASSERT_EQ(SHPT_LK_FAULT, r.status);
+	pm = shpt_pagemap_pfn(self->t.pid, va);
+	ASSERT_LT(0, pm);
+	ASSERT_EQ(pm, (long long)r.pfn);
+	CHECK(va, 1, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0, 0, 0, NULL);
+
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+TEST_F(mirror, populate_ioctl)
+{
+	struct shpt_range_op op;
+	unsigned long va;
+
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid, 0, &self->asid));
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_NONE),
+	      0, 0, 0, NULL);
+	/* A range populates that range only. */
+	ASSERT_EQ(0, shpt_populate(self->fd, self->asid, va,
+				   va + NPAGES / 2 * SHPT_PAGE, &op));
+	ASSERT_EQ(NPAGES / 2ULL, op.inserted);
+	CHECK(va, NPAGES / 2, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT),
+	      SHPT_PF_WRITE, 0, 0, NULL);
+	CHECK(va + NPAGES / 2 * SHPT_PAGE, NPAGES / 2, SHPT_LOOKUP_NOFILL,
+	      LK_MASK(SHPT_LK_NONE), 0, 0, 0, NULL);
+	/* 0, 0 populates everything. */
+	ASSERT_EQ(0, shpt_populate(self->fd, self->asid, 0, 0, &op));
+	ASSERT_LE(NPAGES / 2ULL, op.inserted);
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT),
+	      SHPT_PF_WRITE, 0, 0, NULL);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+TEST_F(mirror, munmap_full)
+{
+	unsigned long a, b;
+	__u64 before[NPAGES], after[NPAGES];
+
+	a = map_pages(&self->t, NPAGES, true);
+	b = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, a);
+	ASSERT_NE(0UL, b);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	CHECK(a, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0, 0, 0,
+	      NULL);
+	CHECK(b, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0, 0, 0,
+	      before);
+
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MUNMAP, a,
+				     NPAGES * SHPT_PAGE, 0, 0, 0));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	CHECK(a, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_NONE), 0, 0, 0,
+	      NULL);
+	CHECK(a, NPAGES, 0, LK_MASK(SHPT_LK_NONE), 0, 0, 0, NULL);
+	CHECK(b, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0, 0, 0,
+	      after);
+	ASSERT_EQ(0, memcmp(before, after, sizeof(before)));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+TEST_F(mirror, munmap_partial)
+{
+	const unsigned int lo = 8, hi = 16;
+	__u64 before[NPAGES], after[NPAGES];
+	unsigned long va;
+
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0, 0, 0,
+	      before);
+
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MUNMAP,
+				     va + lo * SHPT_PAGE,
+				     (hi - lo) * SHPT_PAGE, 0, 0, 0));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	/* The hole is gone; both neighbours are still hits. */
+	CHECK(va, lo, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0, 0, 0,
+	      after);
+	CHECK(va + lo * SHPT_PAGE, hi - lo, SHPT_LOOKUP_NOFILL,
+	      LK_MASK(SHPT_LK_NONE), 0, 0, 0, NULL);
+	CHECK(va + lo * SHPT_PAGE, hi - lo, 0, LK_MASK(SHPT_LK_NONE),
+	      0, 0, 0, NULL);
+	CHECK(va + hi * SHPT_PAGE, NPAGES - hi, SHPT_LOOKUP_NOFILL,
+	      LK_MASK(SHPT_LK_HIT), 0, 0, 0, after + hi);
+	ASSERT_EQ(0, memcmp(before, after, lo * sizeof(__u64)));
+	ASSERT_EQ(0, memcmp(before + hi, after + hi,
+			    (NPAGES - hi) * sizeof(__u64)));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+/*
+ * Dropping write permission must drop the shadow's WRITE bit.  With
+ * PROTECTION_VMA ignored by the notifier, the VERIFY after the RO
+ * mprotect reports every page stale and the lookup returns WRITE hits.
+ */
+TEST_F(mirror, mprotect)
+{
+	unsigned long va, len = NPAGES * SHPT_PAGE;
+
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT),
+	      SHPT_PF_WRITE, 0, 0, NULL);
+
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MPROTECT, va, len,
+				     PROT_READ, 0, 0));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	/* Whatever is still in the shadow must have lost WRITE. */
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL,
+	      LK_MASK(SHPT_LK_NONE) | LK_MASK(SHPT_LK_HIT), 0, SHPT_PF_WRITE,
+	      0, NULL);
+	CHECK(va, NPAGES, 0, LK_PRESENT, SHPT_PF_READ, SHPT_PF_WRITE, 0, NULL);
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0,
+	      SHPT_PF_WRITE, 0, NULL);
+
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MPROTECT, va, len,
+				     PROT_READ | PROT_WRITE, 0, 0));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_TOUCH, va, len, 3,
+				     0, 0));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	CHECK(va, NPAGES, 0, LK_PRESENT, SHPT_PF_WRITE, 0, 0, NULL);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+TEST_F(mirror, mremap_move)
+{
+	unsigned long old, new, len = NPAGES * SHPT_PAGE;
+	__u64 before[NPAGES], after[NPAGES];
+	long ret;
+
+	old = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, old);
+	new = shpt_target_mmap(&self->t, 0, len, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS);
+	ASSERT_NE(0UL, new);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	CHECK(old, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0, 0, 0,
+	      before);
+
+	ret = shpt_target_cmd(&self->t, SHPT_T_MREMAP, old, len, len,
+			      MREMAP_MAYMOVE | MREMAP_FIXED, new);
+	ASSERT_EQ((long)new, ret);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	CHECK(old, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_NONE), 0, 0,
+	      0, NULL);
+	CHECK(old, NPAGES, 0, LK_MASK(SHPT_LK_NONE), 0, 0, 0, NULL);
+	/* Nothing was inserted at the new place: it fills, same frames. */
+	CHECK(new, NPAGES, 0, LK_MASK(SHPT_LK_FILL), SHPT_PF_WRITE, 0, 0,
+	      after);
+	ASSERT_EQ(0, memcmp(before, after, sizeof(before)));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+TEST_F(mirror, madvise_dontneed)
+{
+	const unsigned int half = NPAGES / 2;
+	__u64 before[NPAGES], after[NPAGES];
+	unsigned long va;
+
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0, 0, 0,
+	      before);
+
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MADVISE,
+				     va + half * SHPT_PAGE, half * SHPT_PAGE,
+				     MADV_DONTNEED, 0, 0));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	CHECK(va, half, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0, 0, 0,
+	      after);
+	ASSERT_EQ(0, memcmp(before, after, half * sizeof(__u64)));
+	CHECK(va + half * SHPT_PAGE, half, SHPT_LOOKUP_NOFILL,
+	      LK_MASK(SHPT_LK_NONE), 0, 0, 0, NULL);
+	CHECK(va + half * SHPT_PAGE, half, 0, LK_MASK(SHPT_LK_NONE), 0, 0, 0,
+	      NULL);
+	/* Touched again: new zeroed frames, filled on lookup. */
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_TOUCH,
+				     va + half * SHPT_PAGE, half * SHPT_PAGE,
+				     5, 0, 0));
+	CHECK(va + half * SHPT_PAGE, half, 0, LK_MASK(SHPT_LK_FILL),
+	      SHPT_PF_WRITE, 0, 0, NULL);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+/* Count the pages of [va, va + n pages) that pagemap shows present. */
+static unsigned int count_present(pid_t pid, unsigned long va, unsigned int n)
+{
+	unsigned int i, present = 0;
+
+	for (i = 0; i < n; i++)
+		present += shpt_pagemap_pfn(pid, va + i * SHPT_PAGE) > 0;
+	return present;
+}
+
+/*
+ * MADV_FREE makes the pages lazily freeable (clean, write-protected or
+ * cleared, depending on the path); MADV_PAGEOUT then reclaims them, which
+ * works without swap because lazyfree anonymous pages are discarded, not
+ * swapped.  Reclaimed pages must read NONE; any that survived must match.
+ */
+TEST_F(mirror, madvise_free)
+{
+	unsigned long va, len = NPAGES * SHPT_PAGE;
+	unsigned int present;
+
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0, 0, 0,
+	      NULL);
+
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MADVISE, va, len,
+				     MADV_FREE, 0, 0));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	CHECK(va, NPAGES, 0, LK_PRESENT | LK_MASK(SHPT_LK_NONE), 0, 0, 0,
+	      NULL);
+
+	if (shpt_target_cmd(&self->t, SHPT_T_MADVISE, va, len, MADV_PAGEOUT,
+			    0, 0))
+		TH_LOG("MADV_PAGEOUT: %s", strerror(errno));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	present = count_present(self->t.pid, va, NPAGES);
+	TH_LOG("%u of %u lazyfree pages reclaimed", NPAGES - present, NPAGES);
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL,
+	      LK_MASK(SHPT_LK_HIT) | LK_MASK(SHPT_LK_NONE), 0, 0, 0, NULL);
+	CHECK(va, NPAGES, 0, LK_PRESENT | LK_MASK(SHPT_LK_NONE), 0, 0, 0,
+	      NULL);
+	if (present == 0)
+		CHECK(va, NPAGES, 0, LK_MASK(SHPT_LK_NONE), 0, 0, 0, NULL);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+/*
+ * The VM has no swap, so MADV_PAGEOUT cannot reclaim dirty anonymous
+ * pages: they stay mapped (shrink_folio_list fails add_to_swap and keeps
+ * them).  What this checks is therefore consistency, not reclaim: after
+ * the call, every page is either NONE with pagemap agreeing, or carries
+ * the pagemap pfn.  The number reclaimed is logged, not faked.
+ */
+TEST_F(mirror, madvise_pageout)
+{
+	unsigned long va, len = NPAGES * SHPT_PAGE;
+	unsigned int present;
+
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	if (shpt_target_cmd(&self->t, SHPT_T_MADVISE, va, len, MADV_PAGEOUT,
+			    0, 0))
+		TH_LOG("MADV_PAGEOUT: %s", strerror(errno));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	present = count_present(self->t.pid, va, NPAGES);
+	TH_LOG("%u of %u pages reclaimed (no swap: 0 expected)",
+	       NPAGES - present, NPAGES);
+	CHECK(va, NPAGES, 0, LK_PRESENT | LK_MASK(SHPT_LK_NONE), 0, 0, 0,
+	      NULL);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+TEST_F(mirror, fork_cow)
+{
+	__u64 before[NPAGES], shared[NPAGES], after[NPAGES];
+	unsigned long va, len = NPAGES * SHPT_PAGE;
+	unsigned int i;
+	long child;
+
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT),
+	      SHPT_PF_WRITE, 0, 0, before);
+
+	/* fork write-protects the parent's PTEs: WRITE must go. */
+	child = shpt_target_cmd(&self->t, SHPT_T_FORK, 0, 0, 0, 0, 0);
+	ASSERT_LT(0, child);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	CHECK(va, NPAGES, 0, LK_PRESENT, SHPT_PF_COW, SHPT_PF_WRITE, 0,
+	      shared);
+	ASSERT_EQ(0, memcmp(before, shared, sizeof(before)));
+
+	/* The parent writes: it gets copies, the child keeps the old. */
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_TOUCH, va, len, 11,
+				     0, 0));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	CHECK(va, NPAGES, 0, LK_PRESENT, SHPT_PF_WRITE, SHPT_PF_COW, 0,
+	      after);
+	for (i = 0; i < NPAGES; i++) {
+		ASSERT_NE(before[i], after[i]);
+		ASSERT_EQ((long long)before[i], shpt_pagemap_pfn(child,
+						va + i * SHPT_PAGE));
+	}
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_KILLCHILD, child, 0, 0,
+				     0, 0));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+static bool thp_disabled(void)
+{
+	char buf[128];
+
+	if (shpt_read_file("/sys/kernel/mm/transparent_hugepage/enabled",
+			   buf, sizeof(buf)))
+		return true;
+	return strstr(buf, "[never]") != NULL;
+}
+
+TEST_F(mirror, thp)
+{
+	const unsigned int n = SHPT_HPAGE / SHPT_PAGE, half = n / 2;
+	unsigned long map, va;
+	__u64 pfns[n];
+	long long pm0;
+	unsigned int i;
+
+	if (thp_disabled())
+		SKIP(return, "transparent hugepages disabled");
+	map = shpt_target_mmap(&self->t, 0, 2 * SHPT_HPAGE,
+			       PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS);
+	ASSERT_NE(0UL, map);
+	va = (map + SHPT_HPAGE - 1) & ~(SHPT_HPAGE - 1);
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MADVISE, va,
+				     SHPT_HPAGE, MADV_HUGEPAGE, 0, 0));
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_TOUCH, va, SHPT_HPAGE,
+				     1, 0, 0));
+	pm0 = shpt_pagemap_pfn(self->t.pid, va);
+	ASSERT_LT(0, pm0);
+	for (i = 0; i < n; i++)
+		if (shpt_pagemap_pfn(self->t.pid, va + i * SHPT_PAGE) !=
+		    pm0 + i)
+			break;
+	if (i < n || (pm0 & (n - 1)))
+		SKIP(return, "the kernel did not back the region with a THP");
+
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	CHECK(va, n, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), SHPT_PF_WRITE,
+	      0, 9, pfns);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(pm0 + i, (long long)pfns[i]);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+
+	/* Write-protecting half splits the PMD: entries become order 0. */
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MPROTECT,
+				     va + half * SHPT_PAGE,
+				     half * SHPT_PAGE, PROT_READ, 0, 0));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	CHECK(va, half, 0, LK_PRESENT, SHPT_PF_WRITE, 0, 0, NULL);
+	CHECK(va + half * SHPT_PAGE, half, 0, LK_PRESENT, 0, SHPT_PF_WRITE,
+	      0, NULL);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+
+	/* Unmap the last 64 pages of the writable half. */
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MUNMAP,
+				     va + (half - 64) * SHPT_PAGE,
+				     64 * SHPT_PAGE, 0, 0, 0));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	CHECK(va, half - 64, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT),
+	      SHPT_PF_WRITE, 0, 0, NULL);
+	CHECK(va + (half - 64) * SHPT_PAGE, 64, 0, LK_MASK(SHPT_LK_NONE), 0,
+	      0, 0, NULL);
+	CHECK(va + half * SHPT_PAGE, half, SHPT_LOOKUP_NOFILL,
+	      LK_MASK(SHPT_LK_HIT), 0, SHPT_PF_WRITE, 0, NULL);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+/* The highest online NUMA node, 0 if one node (or unknown). */
+static int max_online_node(void)
+{
+	char buf[64], *p;
+	int max = 0;
+
+	if (shpt_read_file("/sys/devices/system/node/online", buf,
+			   sizeof(buf)))
+		return 0;
+	for (p = buf; *p; p++)
+		if (*p >= '0' && *p <= '9') {
+			int v = strtol(p, &p, 10);
+
+			if (v > max)
+				max = v;
+			p--;
+		}
+	return max;
+}
+
+TEST_F(mirror, migration)
+{
+	__u64 before[NPAGES], after[NPAGES];
+	unsigned long va;
+	unsigned int i;
+	long long pm;
+	long moved;
+	int node;
+
+	if (max_online_node() < 1)
+		SKIP(return, "one NUMA node online: boot the VM with -numa");
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0, 0, 0,
+	      before);
+
+	/* Move everything to node 1; if it was all there, to node 0. */
+	for (node = 1; node >= 0; node--) {
+		moved = shpt_target_cmd(&self->t, SHPT_T_MOVE_PAGES, va,
+					NPAGES, node, 0, 0);
+		ASSERT_LE(0, moved) TH_LOG("move_pages: %s", strerror(errno));
+		pm = shpt_pagemap_pfn(self->t.pid, va);
+		if (pm > 0 && (__u64)pm != before[0])
+			break;
+	}
+	ASSERT_LE(0, node) TH_LOG("move_pages moved nothing");
+	TH_LOG("moved %ld pages to node %d", moved, node);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	CHECK(va, NPAGES, 0, LK_PRESENT, SHPT_PF_WRITE, 0, 0, after);
+	for (i = 0; i < NPAGES; i++)
+		if (after[i] == before[i])
+			TH_LOG("page %u did not move", i);
+	ASSERT_NE(before[0], after[0]);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+#define KSM_DIR		"/sys/kernel/mm/ksm/"
+
+TEST_F_TIMEOUT(mirror, ksm, 45)
+{
+	char run[16] = "0", scan[32] = "100", sleep_ms[32] = "20";
+	unsigned long va, len = 2 * SHPT_PAGE;
+	long long pm0 = 0, pm1 = 0, pm;
+	__u64 pfns[2];
+	double t0;
+
+	if (access(KSM_DIR "run", W_OK))
+		SKIP(return, "no writable %srun", KSM_DIR);
+	shpt_read_file(KSM_DIR "run", run, sizeof(run));
+	shpt_read_file(KSM_DIR "pages_to_scan", scan, sizeof(scan));
+	shpt_read_file(KSM_DIR "sleep_millisecs", sleep_ms, sizeof(sleep_ms));
+
+	va = map_pages(&self->t, 2, false);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_FILL, va, len, 0x5a,
+				     0, 0));
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	CHECK(va, 2, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), SHPT_PF_WRITE,
+	      0, 0, pfns);
+	ASSERT_NE(pfns[0], pfns[1]);
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MADVISE, va, len,
+				     MADV_MERGEABLE, 0, 0));
+
+	ASSERT_EQ(0, shpt_write_file(KSM_DIR "pages_to_scan", "10000"));
+	ASSERT_EQ(0, shpt_write_file(KSM_DIR "sleep_millisecs", "0"));
+	ASSERT_EQ(0, shpt_write_file(KSM_DIR "run", "1"));
+	for (t0 = shpt_now(); shpt_now() - t0 < 20; usleep(100000)) {
+		pm0 = shpt_pagemap_pfn(self->t.pid, va);
+		pm1 = shpt_pagemap_pfn(self->t.pid, va + SHPT_PAGE);
+		if (pm0 > 0 && pm0 == pm1)
+			break;
+	}
+	/* Stop ksmd (run=0 keeps merged pages) and restore its knobs. */
+	shpt_write_file(KSM_DIR "run", "0");
+	shpt_write_file(KSM_DIR "pages_to_scan", scan);
+	shpt_write_file(KSM_DIR "sleep_millisecs", sleep_ms);
+	if (run[0] != '0')
+		shpt_write_file(KSM_DIR "run", run);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	if (pm0 <= 0 || pm0 != pm1)
+		SKIP(return, "ksmd did not merge the pages within 20 s");
+	TH_LOG("merged into pfn %#llx after %.1f s", pm0, shpt_now() - t0);
+
+	/* Both translations follow to the KSM page, read-only. */
+	CHECK(va, 2, 0, LK_PRESENT, SHPT_PF_COW, SHPT_PF_WRITE, 0, pfns);
+	ASSERT_EQ(pfns[0], pfns[1]);
+	ASSERT_EQ(pm0, (long long)pfns[0]);
+
+	/* A write breaks the merge for that page only. */
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_TOUCH, va, SHPT_PAGE,
+				     2, 0, 0));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	CHECK(va, 2, 0, LK_PRESENT, 0, 0, 0, pfns);
+	pm = shpt_pagemap_pfn(self->t.pid, va);
+	ASSERT_NE(pm0, pm);
+	ASSERT_EQ(pm, (long long)pfns[0]);
+	ASSERT_EQ(pm0, (long long)pfns[1]);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+/* The value of "name value" line @name in debugfs stats, or -1. */
+static long long debugfs_stat(const char *name)
+{
+	char line[256], key[128];
+	long long val, ret = -1;
+	FILE *f;
+
+	f = fopen(SHPT_DEBUGFS "/stats", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %lld", key, &val) == 2 &&
+		    !strcmp(key, name)) {
+			ret = val;
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * On exit the RELEASE invalidation drops every entry of the ASID.  The
+ * dead mirror stays attached to its fd until detached (mirror.h: lookups
+ * then fail with ESRCH, VERIFY succeeds with nothing checked), so the
+ * ASID is never reused and no stale answer is possible.
+ */
+TEST_F(mirror, exit)
+{
+	struct shpt_lookup_result r;
+	struct shpt_asid_row row;
+	struct shpt_range_op op;
+	long long entries0;
+	unsigned long va;
+	int ret;
+
+	entries0 = debugfs_stat("entries");
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	CHECK(va, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0, 0, 0,
+	      NULL);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	ret = shpt_debugfs_asid_row(self->asid, 0, &row);
+	if (ret >= 0) {
+		ASSERT_EQ(1, ret);
+		ASSERT_EQ(self->t.pid, row.pid);
+		ASSERT_LE((unsigned long long)NPAGES, row.entries);
+	}
+	if (entries0 >= 0)
+		ASSERT_LE(entries0 + NPAGES, debugfs_stat("entries"));
+
+	/* exit_mmap runs before the parent can reap: no waiting needed. */
+	ASSERT_EQ(0, shpt_target_stop(&self->t));
+	ASSERT_EQ(-ESRCH, shpt_lookup1(self->fd, self->asid, va, 0, &r));
+	ASSERT_EQ(-ESRCH, shpt_lookup1(self->fd, self->asid, va,
+				       SHPT_LOOKUP_NOFILL, &r));
+	ASSERT_EQ(-ESRCH, shpt_populate(self->fd, self->asid, 0, 0, &op));
+	/* VERIFY counts what the dead ASID still holds as stale. */
+	ASSERT_EQ(0, shpt_verify(self->fd, self->asid, 0, 0, &op));
+	ASSERT_EQ(0ULL, op.stale);
+	ASSERT_EQ(0ULL, op.checked);
+	ret = shpt_debugfs_asid_row(self->asid, 0, &row);
+	if (ret >= 0) {
+		ASSERT_EQ(1, ret);
+		ASSERT_EQ(0ULL, row.entries);
+		TH_LOG("dead mirror row: pid %d state %s", row.pid,
+		       row.state);
+	} else {
+		TH_LOG("no debugfs asids file: entry check skipped");
+	}
+	if (entries0 >= 0) {
+		ASSERT_EQ(entries0, debugfs_stat("entries"));
+	} else {
+		TH_LOG("no debugfs stats 'entries': count check skipped");
+	}
+
+	ASSERT_EQ(0, shpt_detach(self->fd, self->asid));
+	ASSERT_EQ(-ENOENT, shpt_detach(self->fd, self->asid));
+	ASSERT_EQ(-ENOENT, shpt_lookup1(self->fd, self->asid, va, 0, &r));
+	if (ret >= 0)
+		ASSERT_EQ(0, shpt_debugfs_has_asid(self->asid));
+}
+
+TEST_F(mirror, homonyms)
+{
+	__u64 p1[NPAGES], p2[NPAGES];
+	unsigned long va, va2;
+	unsigned int i;
+
+	ASSERT_EQ(0, shpt_target_start(&self->t2));
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	va2 = shpt_target_mmap(&self->t2, va, NPAGES * SHPT_PAGE,
+			       PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS |
+			       MAP_FIXED_NOREPLACE);
+	ASSERT_EQ(va, va2);
+	ASSERT_EQ(0, shpt_target_cmd(&self->t2, SHPT_T_TOUCH, va,
+				     NPAGES / 2 * SHPT_PAGE, 2, 0, 0));
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t2.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid2));
+	ASSERT_NE(self->asid, self->asid2);
+
+	ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid, self->t.pid,
+				 va, NPAGES, SHPT_LOOKUP_NOFILL,
+				 LK_MASK(SHPT_LK_HIT), 0, 0, 0, p1));
+	ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid2,
+				 self->t2.pid, va, NPAGES / 2,
+				 SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT),
+				 0, 0, 0, p2));
+	/* t2's upper half is untouched although t's is mapped. */
+	ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid2,
+				 self->t2.pid, va + NPAGES / 2 * SHPT_PAGE,
+				 NPAGES / 2, 0, LK_MASK(SHPT_LK_NONE),
+				 0, 0, 0, NULL));
+	ASSERT_EQ(0, shpt_target_cmd(&self->t2, SHPT_T_TOUCH,
+				     va + NPAGES / 2 * SHPT_PAGE,
+				     NPAGES / 2 * SHPT_PAGE, 3, 0, 0));
+	ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid2,
+				 self->t2.pid, va, NPAGES, 0, LK_PRESENT,
+				 SHPT_PF_WRITE, 0, 0, p2));
+	for (i = 0; i < NPAGES; i++)
+		ASSERT_NE(p1[i], p2[i]);
+
+	/* Unmapping in one leaves the homonym alone. */
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MUNMAP, va,
+				     NPAGES * SHPT_PAGE, 0, 0, 0));
+	ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid, self->t.pid,
+				 va, NPAGES, SHPT_LOOKUP_NOFILL,
+				 LK_MASK(SHPT_LK_NONE), 0, 0, 0, NULL));
+	ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid2,
+				 self->t2.pid, va, NPAGES, SHPT_LOOKUP_NOFILL,
+				 LK_MASK(SHPT_LK_HIT), 0, 0, 0, NULL));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid2);
+}
+
+TEST_F(mirror, shared_memory)
+{
+	const unsigned int n = 4;
+	unsigned long len = n * SHPT_PAGE;
+	__u64 p1[n], p2[n];
+	unsigned long va;
+	unsigned int i;
+	void *shm;
+
+	/* Shared before the fork of both targets. */
+	shm = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, shm);
+	va = (unsigned long)shm;
+	memset(shm, 0x11, len);
+	shpt_target_kill(&self->t);
+	ASSERT_EQ(0, shpt_target_start(&self->t));
+	ASSERT_EQ(0, shpt_target_start(&self->t2));
+	munmap(shm, len);
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_TOUCH, va, len, 4, 0,
+				     0));
+	ASSERT_LE(0, shpt_target_cmd(&self->t2, SHPT_T_READ, va, len, 0, 0,
+				     0));
+
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid, 0, &self->asid));
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t2.pid, 0, &self->asid2));
+	ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid, self->t.pid,
+				 va, n, 0, LK_MASK(SHPT_LK_FILL),
+				 SHPT_PF_WRITE, 0, 0, p1));
+	ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid2,
+				 self->t2.pid, va, n, 0, LK_MASK(SHPT_LK_FILL),
+				 0, 0, 0, p2));
+	for (i = 0; i < n; i++) {
+		if (!(p1[i] && p1[i] == p2[i]))
+			TH_LOG("page %u: pfn %#llx vs %#llx", i,
+			       (unsigned long long)p1[i],
+			       (unsigned long long)p2[i]);
+		ASSERT_NE(0ULL, p1[i]);
+		ASSERT_EQ(p1[i], p2[i]);
+	}
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid2);
+}
+
+TEST_F(mirror, pid_reuse)
+{
+	struct shpt_lookup_result r;
+	unsigned long va, va2;
+	pid_t old_pid;
+	int ret;
+
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	old_pid = self->t.pid;
+	ASSERT_EQ(0, shpt_target_stop(&self->t));
+
+	/* A new process, mapping the same VA: a new ASID, its own pfns. */
+	ASSERT_EQ(0, shpt_target_start(&self->t));
+	TH_LOG("old pid %d asid %llu, new pid %d", old_pid,
+	       (unsigned long long)self->asid, self->t.pid);
+	va2 = shpt_target_mmap(&self->t, va, NPAGES * SHPT_PAGE,
+			       PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS |
+			       MAP_FIXED_NOREPLACE);
+	ASSERT_EQ(va, va2);
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_TOUCH, va,
+				     NPAGES * SHPT_PAGE, 8, 0, 0));
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid2));
+	ASSERT_NE(self->asid, self->asid2);
+	ASSERT_LT(self->asid, self->asid2);
+
+	ret = shpt_lookup1(self->fd, self->asid, va, 0, &r);
+	ASSERT_EQ(-ESRCH, ret);
+	ret = shpt_lookup1(self->fd, self->asid, va, SHPT_LOOKUP_NOFILL, &r);
+	ASSERT_EQ(-ESRCH, ret);
+	ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid2,
+				 self->t.pid, va, NPAGES, SHPT_LOOKUP_NOFILL,
+				 LK_MASK(SHPT_LK_HIT), SHPT_PF_WRITE, 0, 0,
+				 NULL));
+	/* Detaching the old one leaves the new one alone. */
+	ASSERT_EQ(0, shpt_detach(self->fd, self->asid));
+	ASSERT_EQ(-ENOENT, shpt_lookup1(self->fd, self->asid, va, 0, &r));
+	ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid2,
+				 self->t.pid, va, NPAGES, SHPT_LOOKUP_NOFILL,
+				 LK_MASK(SHPT_LK_HIT), 0, 0, 0, NULL));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid2);
+}
+
+TEST_F(mirror, fd_close_detaches)
+{
+	struct shpt_lookup_result r;
+	unsigned long va;
+	__u64 asid_b;
+	int fd_b;
+
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	fd_b = shpt_open();
+	ASSERT_LE(0, fd_b);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid,
+				 SHPT_ATTACH_POPULATE, &self->asid));
+	ASSERT_EQ(-EEXIST, shpt_attach(fd_b, self->t.pid, 0, &asid_b));
+	/* The mirror belongs to the first fd. */
+	ASSERT_EQ(-ENOENT, shpt_lookup1(fd_b, self->asid, va, 0, &r));
+	ASSERT_EQ(-ENOENT, shpt_detach(fd_b, self->asid));
+
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, shpt_attach(fd_b, self->t.pid, SHPT_ATTACH_POPULATE,
+				 &asid_b));
+	ASSERT_NE(self->asid, asid_b);
+	ASSERT_EQ(-ENOENT, shpt_lookup1(fd_b, self->asid, va, 0, &r));
+	if (shpt_debugfs_has_asid(self->asid) >= 0)
+		ASSERT_EQ(0, shpt_debugfs_has_asid(self->asid));
+	ASSERT_EQ(0, check_pages(_metadata, fd_b, asid_b, self->t.pid, va,
+				 NPAGES, SHPT_LOOKUP_NOFILL,
+				 LK_MASK(SHPT_LK_HIT), SHPT_PF_WRITE, 0, 0,
+				 NULL));
+	SHPT_ASSERT_NO_STALE(fd_b, asid_b);
+	close(fd_b);
+}
+
+/* ---- load-time target: reloads the module, so it runs last ---------- */
+
+static int shpt_rmmod(void)
+{
+	return syscall(__NR_delete_module, "shpt", O_NONBLOCK) ? -errno : 0;
+}
+
+static int shpt_insmod(const char *ko, const char *params)
+{
+	int fd, ret;
+
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(__NR_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Whether the kernel log after the last @marker line has a "shpt" message
+ * containing @needle.
+ */
+static bool kmsg_has_after(const char *marker, const char *needle)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf, *p, *m = NULL;
+	bool found = false;
+
+	if (len <= 0)
+		return false;
+	buf = calloc(1, len + 1);
+	if (!buf)
+		return false;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
+	if (len > 0) {
+		buf[len] = '\0';
+		for (p = strstr(buf, marker); p; p = strstr(p + 1, marker))
+			m = p + strlen(marker);
+		for (p = m ? strstr(m, "shpt") : NULL; p && !found;
+		     p = strstr(p + 1, "shpt")) {
+			char *eol = strchrnul(p, '\n'), *n = strstr(p, needle);
+
+			found = n && n < eol;
+		}
+	}
+	free(buf);
+	return found;
+}
+
+static void kmsg_mark(const char *marker)
+{
+	shpt_write_file("/dev/kmsg", marker);
+}
+
+TEST_F_TIMEOUT(mirror, load_time_pid, 60)
+{
+	const char *ko = getenv("SHPT_KO");
+	char params[64];
+	unsigned long va;
+	__u64 asid;
+	int ret;
+
+	if (!ko)
+		SKIP(return, "SHPT_KO is not set");
+	va = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, va);
+	close(self->fd);
+	self->fd = -1;
+
+	ret = shpt_rmmod();
+	ASSERT_EQ(0, ret) TH_LOG("rmmod: %s", strerror(-ret));
+	snprintf(params, sizeof(params), "pid=%d", self->t.pid);
+	ret = shpt_insmod(ko, params);
+	ASSERT_EQ(0, ret) TH_LOG("insmod %s: %s", params, strerror(-ret));
+
+	self->fd = shpt_open();
+	ASSERT_LE(0, self->fd);
+	/* The module owns a mirror of the target: a second attach fails. */
+	ASSERT_EQ(-EEXIST, shpt_attach(self->fd, self->t.pid, 0, &asid));
+	if (!access(SHPT_DEBUGFS "/asids", R_OK)) {
+		struct shpt_asid_row row;
+
+		ASSERT_EQ(1, shpt_debugfs_asid_row(0, self->t.pid, &row));
+		TH_LOG("module-owned: asid %llu entries %llu state %s",
+		       row.asid, row.entries, row.state);
+		ASSERT_LE((unsigned long long)NPAGES, row.entries);
+		/* Usable by CAP_SYS_ADMIN from any fd, never detachable. */
+		ASSERT_EQ(0, check_pages(_metadata, self->fd, row.asid,
+					 self->t.pid, va, NPAGES,
+					 SHPT_LOOKUP_NOFILL,
+					 LK_MASK(SHPT_LK_HIT), SHPT_PF_WRITE,
+					 0, 0, NULL));
+		SHPT_ASSERT_NO_STALE(self->fd, row.asid);
+		ASSERT_EQ(-ENOENT, shpt_detach(self->fd, row.asid));
+	}
+	/* rmmod drops the module-owned mirror of a live process. */
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, shpt_rmmod());
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_TOUCH, va,
+				     NPAGES * SHPT_PAGE, 2, 0, 0));
+
+	/* Bad targets fail the load, with a message naming the pid. */
+	kmsg_mark("selftest: insmod pid=-1");
+	ret = shpt_insmod(ko, "pid=-1");
+	TH_LOG("insmod pid=-1: %s", strerror(-ret));
+	ASSERT_NE(0, ret);
+	ASSERT_NE(0, access("/sys/module/shpt", F_OK));
+	ASSERT_TRUE(kmsg_has_after("selftest: insmod pid=-1", "pid=-1"));
+
+	kmsg_mark("selftest: insmod pid=999999");
+	ret = shpt_insmod(ko, "pid=999999");
+	TH_LOG("insmod pid=999999: %s", strerror(-ret));
+	ASSERT_NE(0, ret);
+	ASSERT_NE(0, access("/sys/module/shpt", F_OK));
+	ASSERT_TRUE(kmsg_has_after("selftest: insmod pid=999999",
+				   "pid=999999"));
+
+	/* Leave it loaded with the defaults; the target is free again. */
+	ret = shpt_insmod(ko, "");
+	ASSERT_EQ(0, ret) TH_LOG("insmod: %s", strerror(-ret));
+	self->fd = shpt_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid, SHPT_ATTACH_POPULATE,
+				 &self->asid));
+	ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid, self->t.pid,
+				 va, NPAGES, SHPT_LOOKUP_NOFILL,
+				 LK_MASK(SHPT_LK_HIT), SHPT_PF_WRITE, 0, 0,
+				 NULL));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+SHPT_HARNESS_MAIN
