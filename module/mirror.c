@@ -278,10 +278,11 @@ static bool shpt_mirror_invalidate(struct mmu_interval_notifier *mni,
 	if (range->event < SHPT_EV_NR)
 		shpt_mstat_inc(inval[range->event]);
 	/*
-	 * Exit sends one UNMAP over [0, ULONG_MAX); count only the user part
-	 * of a range, so the figure means "user pages covered".
+	 * Exit tears the whole space down with one UNMAP over [0, ULONG_MAX);
+	 * counting its 2^44 "pages" would drown every real figure, so only
+	 * the event is counted for it.
 	 */
-	if (!release && range->start < TASK_SIZE_MAX) {
+	if (!release && range->end != ULONG_MAX && range->start < TASK_SIZE_MAX) {
 		pages = (min(range->end, TASK_SIZE_MAX) - range->start) >>
 			PAGE_SHIFT;
 		shpt_mstat_add(inval_pages, pages);

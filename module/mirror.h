@@ -70,8 +70,8 @@ struct shpt_table;
  * @nofill: misses left unresolved because of SHPT_LOOKUP_NOFILL
  * @inval: invalidation callbacks by event type (MMU_NOTIFY_*, see
  *	shpt_event_name())
- * @inval_pages: pages covered by invalidation callbacks (RELEASE excluded:
- *	it covers the whole address space)
+ * @inval_pages: pages covered by invalidation callbacks (RELEASE and the
+ *	exit-time UNMAP over [0, ULONG_MAX) excluded: they cover everything)
  * @inval_busy: non-blockable invalidations refused because the mirror
  *	lock was busy (the callback returned false)
  * @retries: hmm_range_fault -EBUSY and notifier-sequence retries
