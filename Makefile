@@ -181,11 +181,15 @@ vm: deps
 # Host tests first (when present and no T=); their exit status is one of
 # the checks in the VM report, so its last line covers both.
 _check-all: vm-initramfs
-	@host_rc=; \
+	@host_rc=; host_log=; \
 	if [ -z '$(T)' ] && [ -f $(TOP)/tools/testing/Makefile ]; then \
-		$(MAKE) -C $(TOP)/tools/testing check; host_rc=$$?; \
+		host_log=$(VM_DIR)/host.log; \
+		{ $(MAKE) -C $(TOP)/tools/testing check; \
+		  echo $$? >$$host_log.rc; } 2>&1 | tee $$host_log; \
+		host_rc=$$(cat $$host_log.rc); \
 	fi; \
-	HOST_RC=$$host_rc $(VM_ENV) $(TOP)/tools/vm/run.sh check
+	HOST_RC=$$host_rc HOST_LOG=$$host_log $(VM_ENV) \
+		$(TOP)/tools/vm/run.sh check
 
 _check-vm: vm-initramfs
 	@$(VM_ENV) $(TOP)/tools/vm/run.sh check

@@ -5,7 +5,8 @@
 # between "test-begin" and "test-end" is the KTAP of one test binary.
 #
 # Variables: mode (check|demo), qemu_rc, secs, vm_timeout, logfile, host_rc
-# (empty when no host tests ran).
+# and host_log (the host tests' exit status and output; empty when no host
+# tests ran).
 #
 # A check counts every KTAP test result, plus these VM checks:
 #   boot       the guest reached "done" (no hang, panic or timeout)
@@ -33,6 +34,31 @@ function vm_check(name, ok, why) {
 		nfailed++
 		printf "  FAIL  vm: %s: %s\n", name, why
 	}
+}
+
+# Add the kselftest-harness totals of the host tests (table_test, its
+# sanitizer build, the stress tests) to the summary; the fuzzer and the
+# sanitizers' exit codes are covered by the host tests' exit status.
+function host_counts(f,    line, p, x, hp, hf, runs) {
+	if (f == "")
+		return
+	while ((getline line < f) > 0) {
+		if (line !~ /^# Totals: pass:[0-9]+ fail:[0-9]+/)
+			continue
+		split(line, p, /[: ]+/)
+		for (x in p) {
+			if (p[x] == "pass")
+				hp += p[x + 1]
+			if (p[x] == "fail" || p[x] == "error")
+				hf += p[x + 1]
+		}
+		runs++
+	}
+	close(f)
+	npassed += hp
+	nfailed += hf
+	printf "  %-5s host: %d passed, %d failed in %d harness runs (%s)\n", \
+		hf ? "FAIL" : "ok", hp, hf, runs, f
 }
 
 # The flags the kernel sets in /proc/sys/kernel/tainted, by bit.
@@ -245,8 +271,10 @@ END {
 			rest -= 8192
 		vm_check("taint", rest == 0, taint " (" taint_flags(taint) "); only O and E are expected")
 	}
-	if (host_rc != "")
+	if (host_rc != "") {
+		host_counts(host_log)
 		vm_check("host tests (make check-host)", host_rc == 0, "exit status " host_rc)
+	}
 
 	if (ndmesg_bad) {
 		print ""

@@ -16,7 +16,8 @@
 # Environment (the Makefile sets these): VM_KERNEL, VM_INITRD, VM_LOG,
 # VM_TIMEOUT (seconds, whole run), VM_TESTS (comma-separated binary or
 # binary:test), VM_CMDLINE_EXTRA, VM_ACCEL (tcg|kvm, default: auto),
-# HOST_RC (exit status of the host tests, empty if none ran).
+# HOST_RC (exit status of the host tests, empty if none ran), HOST_LOG
+# (their output, whose harness totals join the summary).
 set -eu
 
 mode=${1:?usage: run.sh check|demo|shell}
@@ -26,6 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${VM_TESTS:=}"
 : "${VM_CMDLINE_EXTRA:=}"
 : "${HOST_RC:=}"
+: "${HOST_LOG:=}"
 
 [ -r "$VM_KERNEL" ] || { echo "run.sh: cannot read $VM_KERNEL" >&2; exit 1; }
 [ -r "$VM_INITRD" ] || { echo "run.sh: cannot read $VM_INITRD" >&2; exit 1; }
@@ -114,7 +116,7 @@ secs=$(($(date +%s) - start))
 
 rc=0
 awk -v mode="$mode" -v qemu_rc="$qemu_rc" -v secs="$secs" \
-	-v vm_timeout="$VM_TIMEOUT" -v logfile="$VM_LOG" -v host_rc="$HOST_RC" \
+	-v vm_timeout="$VM_TIMEOUT" -v logfile="$VM_LOG" -v host_rc="$HOST_RC" -v host_log="$HOST_LOG" \
 	-f "$here/report.awk" "$log" || rc=$?
 mv -f "$log" "$VM_LOG"
 exit $rc
