@@ -15,7 +15,6 @@
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/kernel.h>
-#include <linux/llist.h>
 #include <linux/log2.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
@@ -45,30 +44,59 @@
  * Bit 1 of the bucket word is the bucket's writer lock (bit_spin_lock()).
  * Entries are at least 8-byte aligned, so neither bit is ever part of an
  * entry pointer.  Readers mask the lock bit off; writers that change the
- * head while they hold the lock keep it set; publishing a new head and
- * unlocking are one release store (shpt_bkt_assign_unlock()).
+ * head while they hold the lock keep it set (shpt_link_locked()).
  *
- * An entry is 32 bytes: the chain link, the key word (asid | vpn), the
- * value word (pfn | order | flags) and a graveyard link.  A reader copies
- * the key and value words with READ_ONCE(); each is single-copy atomic, and
- * an entry is never reused while a reader can hold it, so the copy is
- * consistent.  A replace rewrites the value word in place.
+ * An entry is 24 bytes: the chain link, the key word (asid | vpn) and the
+ * value word (pfn | order | flags).  The key is immutable while the entry
+ * is linked.  The value word is either live, with SHPT_VAL_DEAD clear, or,
+ * once the entry has been unlinked, a graveyard link with SHPT_VAL_DEAD set
+ * (see DOC: Freeing).  A replace rewrites a live value in place.
+ *
+ * A reader walks a chain without a lock.  It reads the key; on a match it
+ * reads the value word once with READ_ONCE().  A live value is a value the
+ * entry held while the reader was inside its RCU section, so key and value
+ * form a consistent copy.  A dead value means the entry was removed
+ * concurrently: the reader treats it as not matching and follows @next,
+ * which retiring never touches, so it still leads along the chain the entry
+ * was unlinked from (and, as for any unlinked entry, to that chain's nulls
+ * marker or into a chain a rehash moved it to).  A miss is then correct:
+ * the key was absent at some instant of the lookup, between the unlink and
+ * the read of the dead value.
+ *
+ * Writers hold the bucket lock and only ever see linked entries, and a
+ * linked entry is always live: an entry is unlinked under the bucket lock
+ * before its value word is overwritten, and the rehash unlinks a moved
+ * entry from its old chain before another writer can find it in its new
+ * one.  So the order bits that writers read from the value word are always
+ * real.
  */
 
 /**
  * DOC: Freeing
  *
- * An unlinked entry goes onto the table's graveyard, a lock-free llist.  The
- * push that finds the graveyard empty queues the reaper, which takes the
- * whole list, waits for one grace period, and frees the batch to the entry
- * kmem_cache; it loops until the graveyard stays empty.  One grace period
- * is paid per batch rather than one call_rcu() per entry: per-element
- * call_rcu is 7-10 times slower under churn, and kfree_rcu() needs a
- * 16-byte rcu_head in place of the 8-byte llist_node, a 40-byte entry.
- * SLAB_TYPESAFE_BY_RCU was rejected: entries would be reused under
- * readers, so the two-word copy would need a re-check protocol, and SLUB
- * would add an 8-byte free pointer outside the object.  shpt_table_flush()
- * waits for the reaper.
+ * An unlinked entry goes onto the table's graveyard, a lock-free stack
+ * (Treiber) whose links live in the value words of the dead entries: a
+ * link is the next entry's address shifted right by one, with
+ * SHPT_VAL_DEAD set (shpt_dead_val()).  Entries are 8-byte aligned, so the
+ * shift loses only a zero bit 0, and shifting back restores bit 63 of the
+ * address from bit 62 (kernel and user addresses alike) and drops
+ * SHPT_VAL_DEAD.  The graveyard is only ever pushed onto and emptied whole,
+ * so the push needs no ABA protection: a push that succeeds links its
+ * entry to the stack top it compared against.  A sweep that unlinks
+ * several entries links them to one another first and pushes the batch
+ * with one cmpxchg().
+ *
+ * The push that finds the graveyard empty queues the reaper, which takes
+ * the whole stack with xchg(), waits for one grace period, and frees the
+ * batch to the entry kmem_cache; it loops until the graveyard stays empty.
+ * Every entry in a batch was unlinked before it was pushed, hence before
+ * the grace period began, so no reader that can still reach it is left.
+ * One grace period is paid per batch rather than one call_rcu() per entry:
+ * per-element call_rcu is 7-10 times slower under churn, and kfree_rcu()
+ * needs a 16-byte rcu_head, a 40-byte entry.  SLAB_TYPESAFE_BY_RCU was
+ * rejected: entries would be reused under readers, so the two-word copy
+ * would need a re-check protocol, and SLUB would add an 8-byte free pointer
+ * outside the object.  shpt_table_flush() waits for the reaper.
  */
 
 /**
@@ -122,6 +150,12 @@
 #define SHPT_VAL_ORDER_SHIFT	SHPT_PFN_BITS
 #define SHPT_VAL_FLAGS_SHIFT	(SHPT_PFN_BITS + SHPT_ORDER_BITS)
 #define SHPT_FLAGS_MAX		((1U << SHPT_FLAG_BITS) - 1)
+/*
+ * Set in the value word of an unlinked entry, whose other bits are then a
+ * graveyard link; see DOC: Freeing.  Bit 63 is above the live fields
+ * (pfn:40 | order:6 | flags:16 use bits 0-61), so it costs no flag bit.
+ */
+#define SHPT_VAL_DEAD		BIT_ULL(63)
 
 /* Bits of shpt_table.flags */
 #define SHPT_REKEY_PENDING	0
@@ -131,15 +165,15 @@
  * @next: next entry in the chain, or the chain's nulls marker.  Written
  *	under the bucket lock, read under RCU.
  * @key: asid << SHPT_VPN_BITS | vpn.  Immutable once published.
- * @val: pfn | order << 40 | flags << 46.  Written with WRITE_ONCE() under
- *	the bucket lock (replace); the order bits never change.
- * @free_node: graveyard link, used only once the entry is unlinked.
+ * @val: pfn | order << 40 | flags << 46 while linked: written with
+ *	WRITE_ONCE() under the bucket lock (replace), and the order bits never
+ *	change.  Once unlinked, a graveyard link with SHPT_VAL_DEAD set.
+ *	Read under RCU.  See DOC: Chains.
  */
 struct shpt_entry {
 	struct shpt_entry __rcu *next;
 	u64 key;
 	u64 val;
-	struct llist_node free_node;
 };
 
 union shpt_hash_key {
@@ -197,7 +231,8 @@ struct shpt_pcpu_stats {
  * @cache: entry allocator.
  * @resize_mutex: serializes rehashes.
  * @resize_work: runs automatic resizes and rekeys.
- * @graveyard: unlinked entries waiting for a grace period.  Lock-free.
+ * @graveyard: top of the stack of unlinked entries waiting for a grace
+ *	period; see DOC: Freeing.  Pushed with cmpxchg(), emptied with xchg().
  * @reap_work: frees the graveyard.
  */
 struct shpt_table {
@@ -210,7 +245,7 @@ struct shpt_table {
 	struct kmem_cache *cache;
 	struct mutex resize_mutex;	/* serializes shpt_table_rehash() */
 	struct work_struct resize_work;
-	struct llist_head graveyard;
+	struct shpt_entry *graveyard;
 	struct work_struct reap_work;
 };
 
@@ -231,6 +266,26 @@ static inline u64 shpt_pack_val(u64 pfn, unsigned int order,
 	       (u64)flags << SHPT_VAL_FLAGS_SHIFT;
 }
 
+static inline bool shpt_val_dead(u64 val)
+{
+	return val & SHPT_VAL_DEAD;
+}
+
+/* The value word of a dead entry whose graveyard link is @next. */
+static inline u64 shpt_dead_val(const struct shpt_entry *next)
+{
+	/* bit 0 of an entry address is free; bits 62-63 of a value are */
+	BUILD_BUG_ON(__alignof__(struct shpt_entry) < 2);
+	BUILD_BUG_ON(SHPT_VAL_FLAGS_SHIFT + SHPT_FLAG_BITS > 62);
+	return (u64)(unsigned long)next >> 1 | SHPT_VAL_DEAD;
+}
+
+/* The graveyard link held by the dead value word @val. */
+static inline struct shpt_entry *shpt_dead_next(u64 val)
+{
+	return (struct shpt_entry *)(unsigned long)(val << 1);
+}
+
 static inline unsigned int shpt_val_order(u64 val)
 {
 	return (val >> SHPT_VAL_ORDER_SHIFT) & SHPT_ORDER_MAX;
@@ -242,7 +297,7 @@ static void shpt_unpack(u64 key, u64 val, struct shpt_mapping *m)
 	m->vpn = key & SHPT_VPN_MAX;
 	m->pfn = val & SHPT_PFN_MAX;
 	m->order = shpt_val_order(val);
-	m->flags = val >> SHPT_VAL_FLAGS_SHIFT;
+	m->flags = (val >> SHPT_VAL_FLAGS_SHIFT) & SHPT_FLAGS_MAX;
 }
 
 static bool shpt_key_valid(u64 asid, u64 vpn, unsigned int order)
@@ -311,19 +366,6 @@ static inline void shpt_bkt_unlock(struct shpt_entry __rcu **slot)
 static inline bool shpt_bkt_locked(struct shpt_entry __rcu **slot)
 {
 	return test_bit(SHPT_LOCK_NR, (unsigned long *)slot);
-}
-
-/*
- * Publish @p as the head of the locked bucket @slot and unlock it with one
- * release store; rcu_assign_pointer() orders like clear_bit_unlock().
- */
-static inline void shpt_bkt_assign_unlock(struct shpt_entry __rcu **slot,
-					  struct shpt_entry *p)
-	__releases(bitlock)
-{
-	rcu_assign_pointer(*slot, p);
-	preempt_enable();
-	__release(bitlock);
 }
 
 /* Under RCU: the entry or marker that the chain of @slot starts with. */
@@ -401,11 +443,22 @@ static struct shpt_bucket_table *shpt_alloc_tbl(unsigned int size)
 	return tbl;
 }
 
-/* Hand a list of unlinked entries, @first to @last, to the reaper. */
-static void shpt_retire(struct shpt_table *t, struct llist_node *first,
-			struct llist_node *last)
+/*
+ * Hand unlinked entries to the reaper: @first to @last, already linked to
+ * one another through their value words (a single entry: @first == @last,
+ * not yet linked).  Every entry must be unlinked from every chain: this is
+ * the point after which readers see it as dead.  See DOC: Freeing.
+ */
+static void shpt_retire(struct shpt_table *t, struct shpt_entry *first,
+			struct shpt_entry *last)
 {
-	if (llist_add_batch(first, last, &t->graveyard))
+	struct shpt_entry *old;
+
+	do {
+		old = READ_ONCE(t->graveyard);
+		WRITE_ONCE(last->val, shpt_dead_val(old));
+	} while (cmpxchg(&t->graveyard, old, first) != old);
+	if (!old)
 		queue_work(system_unbound_wq, &t->reap_work);
 }
 
@@ -413,14 +466,15 @@ static void shpt_reap_worker(struct work_struct *work)
 {
 	struct shpt_table *t = container_of(work, struct shpt_table,
 					    reap_work);
-	struct llist_node *batch;
-	struct shpt_entry *e, *tmp;
+	struct shpt_entry *e, *next;
 
-	while ((batch = llist_del_all(&t->graveyard))) {
+	while ((e = xchg(&t->graveyard, NULL))) {
 		/* Readers that found these entries before the unlink. */
 		synchronize_rcu();
-		llist_for_each_entry_safe(e, tmp, batch, free_node)
+		for (; e; e = next) {
+			next = shpt_dead_next(READ_ONCE(e->val));
 			kmem_cache_free(t->cache, e);
+		}
 		cond_resched();
 	}
 }
@@ -565,7 +619,7 @@ struct shpt_table *shpt_table_create(const struct shpt_table_params *params)
 	atomic_long_set(&t->nelems, 0);
 	mutex_init(&t->resize_mutex);
 	INIT_WORK(&t->resize_work, shpt_resize_worker);
-	init_llist_head(&t->graveyard);
+	t->graveyard = NULL;
 	INIT_WORK(&t->reap_work, shpt_reap_worker);
 	return t;
 
@@ -636,7 +690,8 @@ restart:
 		if (READ_ONCE(p->key) != key)
 			continue;
 		val = READ_ONCE(p->val);
-		if (shpt_val_order(val) != order)
+		/* dead: removed under us; @next still leads on */
+		if (shpt_val_dead(val) || shpt_val_order(val) != order)
 			continue;
 		*valp = val;
 		return true;
@@ -887,7 +942,7 @@ bool shpt_table_remove(struct shpt_table *t, u64 asid, u64 vpn,
 	rcu_read_unlock();
 	if (!p)
 		return false;
-	shpt_retire(t, &p->free_node, &p->free_node);
+	shpt_retire(t, p, p);
 	shpt_removed(t, 1, size);
 	return true;
 }
@@ -902,19 +957,24 @@ static bool shpt_entry_in_range(const struct shpt_entry *p, u64 asid,
 	       vpn + BIT_ULL(shpt_val_order(READ_ONCE(p->val))) > start;
 }
 
-/* A list of unlinked entries on its way to the graveyard. */
+/*
+ * A list of unlinked entries on its way to the graveyard, linked through
+ * their value words; @last is linked by shpt_retire().
+ */
 struct shpt_batch {
-	struct llist_node *first;
-	struct llist_node *last;
+	struct shpt_entry *first;
+	struct shpt_entry *last;
 	unsigned long n;
 };
 
+/* Add @p, already unlinked, to @b. */
 static void shpt_batch_add(struct shpt_batch *b, struct shpt_entry *p)
 {
-	p->free_node.next = b->first;
-	b->first = &p->free_node;
-	if (!b->last)
-		b->last = b->first;
+	if (b->first)
+		WRITE_ONCE(p->val, shpt_dead_val(b->first));
+	else
+		b->last = p;
+	b->first = p;
 	b->n++;
 }
 
@@ -1047,7 +1107,10 @@ unsigned long shpt_table_remove_asid(struct shpt_table *t, u64 asid)
  * Holding the lock of old bucket @slot: move @p, the last entry of its
  * chain, reached through @pprev, to the head of its bucket in @new.  @p is
  * linked into the new chain before it leaves the old one, so a reader
- * always finds it in one of the two; see DOC: Resize.
+ * always finds it in one of the two; see DOC: Resize.  The new bucket stays
+ * locked until @p has left the old chain: a sweep of @new that unlinks and
+ * retires @p must not find it while it is still linked in the old chain,
+ * where a reader could reach it after the reaper's grace period began.
  */
 static void shpt_move_tail(struct shpt_table *t,
 			   struct shpt_entry __rcu **slot,
@@ -1059,8 +1122,9 @@ static void shpt_move_tail(struct shpt_table *t,
 	nslot = shpt_slot(t, new, p->key, shpt_val_order(READ_ONCE(p->val)));
 	shpt_bkt_lock(nslot);	/* nested: old array before new */
 	rcu_assign_pointer(p->next, shpt_deref_locked(nslot, nslot));
-	shpt_bkt_assign_unlock(nslot, p);
+	shpt_link_locked(nslot, nslot, p);
 	shpt_link_locked(slot, pprev, shpt_nulls(slot));
+	shpt_bkt_unlock(nslot);
 }
 
 /*
@@ -1192,7 +1256,9 @@ void shpt_table_flush(struct shpt_table *t)
  * The buckets are those of the current array, all visited under one
  * rcu_read_lock(), so keep @nbuckets small (a few thousand).  A walk that
  * races with a rehash may miss entries or see some twice; an entry present
- * throughout a walk with no concurrent rehash is seen exactly once.
+ * throughout a walk with no concurrent rehash is seen exactly once.  An
+ * entry removed before the walk reads it is never reported, even if the
+ * walk is standing on it (see DOC: Chains).
  *
  * Context: any context but hard interrupts; never sleeps.  @fn runs under
  * rcu_read_lock() and must not sleep.
@@ -1204,22 +1270,28 @@ unsigned long shpt_table_walk(struct shpt_table *t, unsigned long pos,
 {
 	struct shpt_bucket_table *tbl;
 	struct shpt_mapping m;
+	unsigned long end, size;
 	struct shpt_entry *p;
-	unsigned long end;
+	u64 key, val;
 
 	rcu_read_lock();
 	tbl = rcu_dereference(t->tbl);
-	end = pos + min_t(unsigned long, nbuckets, tbl->size);
-	end = min_t(unsigned long, end, tbl->size);
+	size = tbl->size;	/* @tbl may be freed after rcu_read_unlock() */
+	end = pos + min_t(unsigned long, nbuckets, size);
+	end = min_t(unsigned long, end, size);
 	for (; pos < end; pos++) {
 		for (p = shpt_head_rcu(&tbl->buckets[pos]); !shpt_is_nulls(p);
 		     p = rcu_dereference(p->next)) {
-			shpt_unpack(READ_ONCE(p->key), READ_ONCE(p->val), &m);
+			key = READ_ONCE(p->key);
+			val = READ_ONCE(p->val);
+			if (shpt_val_dead(val))	/* removed under us */
+				continue;
+			shpt_unpack(key, val, &m);
 			fn(&m, arg);
 		}
 	}
 	rcu_read_unlock();
-	return end < tbl->size ? end : 0;
+	return end < size ? end : 0;
 }
 
 /**
@@ -1232,7 +1304,9 @@ unsigned long shpt_table_walk(struct shpt_table *t, unsigned long pos,
  * Counts SHPT_HIST_CHUNK buckets per rcu_read_lock() section, with
  * cond_resched() between sections, so the result is a snapshot only when
  * nothing writes concurrently; under writes or a resize the bins may not sum
- * to the returned count.
+ * to the returned count.  Lengths count every entry the walk passes,
+ * including one removed concurrently (its value word is not read), so they
+ * are approximate under writes in any case.
  *
  * Context: process context, may sleep.
  * Return: the number of buckets of the array counted last.

@@ -20,7 +20,9 @@
 /*
  * Field widths.  An entry packs its key into one 64-bit word (asid:20 |
  * vpn:44) and its value into another (pfn:40 | order:6 | flags:16), so a
- * reader's copy of an entry is two single-copy-atomic loads.
+ * reader's copy of an entry is two single-copy-atomic loads.  The value
+ * word's bits 62 and 63 are not fields: table.c marks a removed entry with
+ * bit 63 (SHPT_VAL_DEAD), so all 16 flag bits stay usable.
  *
  * 44 VPN bits cover a 56-bit user address space (5-level paging); 40 PFN
  * bits cover 52 bits of physical address (MAX_PHYSMEM_BITS with LA57).
@@ -126,7 +128,7 @@ struct shpt_table_params {
  * @alloc_fail: entry or bucket-array allocations that failed
  * @nelems: entries in the table now
  * @nbuckets: buckets in the current array
- * @bytes: memory the table holds now: entries (a 32-byte object each, 128
+ * @bytes: memory the table holds now: entries (a 24-byte object each, 170
  *	to a slab page) plus the current bucket array
  */
 struct shpt_table_stats {

@@ -35,8 +35,9 @@ MOVE_TAIL_HEAD = (
     "\tstruct shpt_entry *onext = shpt_deref_locked(slot, &p->next);\n\n"
     "\tnslot = shpt_slot(t, new, p->key,")
 MOVE_TAIL_UNLINK = (
-    "\tshpt_link_locked(slot, pprev, shpt_nulls(slot));\n}",
-    "\tshpt_link_locked(slot, pprev, onext);\n}")
+    "\tshpt_link_locked(slot, pprev, shpt_nulls(slot));\n"
+    "\tshpt_bkt_unlock(nslot);\n}",
+    "\tshpt_link_locked(slot, pprev, onext);\n\tshpt_bkt_unlock(nslot);\n}")
 MOVE_HEAD = ("pprev = pprevs[(n - 1 - i) % SHPT_REHASH_BATCH];",
              "pprev = slot;")
 NO_RESTART = ("\t\t(*restarts)++;\n\t\tgoto restart;",
@@ -63,9 +64,9 @@ MUTANTS = [
      [("\tnslot = shpt_slot(t, new, p->key,",
        "\tshpt_link_locked(slot, pprev, shpt_nulls(slot));\n"
        "\tnslot = shpt_slot(t, new, p->key,"),
-      ("\tshpt_bkt_assign_unlock(nslot, p);\n"
+      ("\tshpt_link_locked(nslot, nslot, p);\n"
        "\tshpt_link_locked(slot, pprev, shpt_nulls(slot));\n",
-       "\tshpt_bkt_assign_unlock(nslot, p);\n")],
+       "\tshpt_link_locked(nslot, nslot, p);\n")],
      ("plain", "stress_test"), "killed",
      "a moved entry is briefly in neither chain: readers miss stable keys"),
     ("lookup_ignores_future", "table",
@@ -114,8 +115,8 @@ MUTANTS = [
      ("plain", "table_test"), "killed",
      "the sweep keeps a 2 MiB entry that starts before the range"),
     ("lookup_ignores_order", "table",
-     [("\t\tif (shpt_val_order(val) != order)\n\t\t\tcontinue;\n\t\t*valp = val;",
-       "\t\t*valp = val;")],
+     [("if (shpt_val_dead(val) || shpt_val_order(val) != order)",
+       "if (shpt_val_dead(val))")],
      ("plain", "table_test"), "killed",
      "a 4 KiB lookup returns the 2 MiB entry at the same vpn"),
     ("replace_keeps_old_value", "table",
@@ -141,6 +142,38 @@ MUTANTS = [
        "\tpreempt_enable();")],
      ("plain", "table_test"), "killed",
      "rcu_dereference_protected() finds the bucket unlocked (shim lockdep)"),
+    ("lookup_ignores_dead", "table",
+     [("if (shpt_val_dead(val) || shpt_val_order(val) != order)",
+       "if (shpt_val_order(val) != order)")],
+     ("plain", "stress_test"), "killed",
+     "a lookup standing on a concurrently removed entry returns its "
+     "graveyard link as a value; the order check rejects most links (their "
+     "order bits are address bits 41-46), but not the link to nothing, "
+     "SHPT_VAL_DEAD alone, which dead_entries makes of every remove"),
+    ("walk_ignores_dead", "table",
+     [("\t\t\tif (shpt_val_dead(val))\t/* removed under us */\n"
+       "\t\t\t\tcontinue;\n", "")],
+     ("plain", "stress_test"), "killed",
+     "a walk reports a removed entry whose value is a graveyard link"),
+    ("dead_bit_overlaps_flags", "table",
+     [("#define SHPT_VAL_DEAD\t\tBIT_ULL(63)", "#define SHPT_VAL_DEAD\t\tBIT_ULL(61)")],
+     ("plain", "table_test"), "killed",
+     "flag bit 15 reads as the DEAD mark: such entries vanish from lookups"),
+    ("retire_before_unlink", "table",
+     [("\tif (p) {\n\t\tshpt_link_locked(slot, pprev, "
+       "shpt_deref_locked(slot, &p->next));",
+       "\tif (p) {\n\t\tshpt_retire(t, p, p);\n"
+       "\t\tshpt_link_locked(slot, pprev, "
+       "shpt_deref_locked(slot, &p->next));"),
+      ("\t\t\tif (p)\n\t\t\t\tshpt_link_locked(fslot, pprev,",
+       "\t\t\tif (p)\n\t\t\t\tshpt_retire(t, p, p);\n"
+       "\t\t\tif (p)\n\t\t\t\tshpt_link_locked(fslot, pprev,"),
+      ("\tshpt_retire(t, p, p);\n\tshpt_removed(t, 1, size);",
+       "\tshpt_removed(t, 1, size);")],
+     ("asan", "stress_test"), "killed",
+     "pushed while still linked: the reaper's grace period can begin before "
+     "the unlink, and a reader that starts after it and still reaches the "
+     "entry is not waited for: ASan use-after-free"),
     ("shim_no_tsan_rcu_edges", "include/linux/rcupdate.h",
      [("#define shim_tsan_rcu_release()\t__tsan_release(&shim_rcu_gp_token)",
        "#define shim_tsan_rcu_release()\tdo { } while (0)"),

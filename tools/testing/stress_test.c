@@ -11,10 +11,24 @@
  *   lookups and return values against its model.  Readers may see a churn
  *   key or not, but a hit must carry a value that names the key.
  * - Keys of asid ABSENT are never inserted: every lookup must miss.
+ * - One walker thread walks the whole table over and over: every entry it
+ *   reports must be a stable key with its exact value or a churn key with a
+ *   value that names it.  A removed entry whose value word already holds a
+ *   graveyard link would name no key.  It also takes chain histograms.
  *
  * STRESS_SECONDS (default 3) bounds each run.
+ *
+ * A second test, dead_entries, aims at one window: a reader standing on an
+ * entry while it is removed and its value word becomes a graveyard link.
+ * One writer inserts and removes a few hot keys, waiting for the reaper
+ * after each remove, so that every removed entry is pushed onto an empty
+ * graveyard (its dead value word is then SHPT_VAL_DEAD alone, which would
+ * decode as pfn 0, order 0).  Readers look the hot keys up and walk the
+ * table with the shim's jitter on: a hit or a walked entry must carry the
+ * exact value.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +42,10 @@
 #include <linux/gfp.h>
 #include <shim.h>
 #include "table.h"
+
+#ifndef SHIM_JITTER
+#error "build with -DSHIM_JITTER: dead_entries needs the shim's jitter"
+#endif
 
 enum {
 	NSTABLE_ASID = 4,
@@ -50,6 +68,7 @@ struct stress {
 	unsigned long reads[NREADERS];
 	unsigned long writes[NWRITERS];
 	unsigned long rehashes;
+	unsigned long walks;
 };
 
 static void fail(struct stress *s, const char *fmt, ...)
@@ -266,6 +285,52 @@ static void *writer(void *p)
 	return NULL;
 }
 
+/* Every entry a walk reports must be one the stress could have inserted. */
+static void walk_check_fn(const struct shpt_mapping *m, void *arg)
+{
+	struct stress *s = arg;
+
+	if (m->asid >= 1 && m->asid <= NSTABLE_ASID) {
+		if (m->pfn != tag(m->asid, m->vpn, m->order) << 8 ||
+		    m->flags != SHPT_F_VALID)
+			fail(s, "walk: stable key %llu/%#llx/%u: pfn %#llx flags %#x",
+			     (unsigned long long)m->asid,
+			     (unsigned long long)m->vpn, m->order,
+			     (unsigned long long)m->pfn, m->flags);
+	} else if (m->asid >= CHURN && m->asid < CHURN + NWRITERS) {
+		if (m->pfn >> 8 != tag(m->asid, m->vpn, m->order) ||
+		    !(m->flags & SHPT_F_VALID) ||
+		    (m->flags & ~(SHPT_F_VALID | SHPT_F_WRITE)))
+			fail(s, "walk: churn key %llu/%#llx/%u: foreign pfn %#llx flags %#x",
+			     (unsigned long long)m->asid,
+			     (unsigned long long)m->vpn, m->order,
+			     (unsigned long long)m->pfn, m->flags);
+	} else {
+		fail(s, "walk: foreign key %llu/%#llx/%u",
+		     (unsigned long long)m->asid, (unsigned long long)m->vpn,
+		     m->order);
+	}
+}
+
+static void *walker(void *p)
+{
+	struct stress *s = p;
+	unsigned long pos;
+	u64 hist[16];
+
+	shim_thread_init();
+	while (!stopped(s)) {
+		pos = 0;
+		do
+			pos = shpt_table_walk(s->t, pos, 64, walk_check_fn, s);
+		while (pos && !stopped(s));
+		if (++s->walks % 8 == 0)
+			shpt_table_chain_hist(s->t, hist, 16);
+	}
+	shim_thread_exit();
+	return NULL;
+}
+
 static void *rehasher(void *p)
 {
 	struct stress *s = p;
@@ -342,7 +407,7 @@ FIXTURE_TEARDOWN(stress)
 
 TEST_F_TIMEOUT(stress, run, 300)
 {
-	pthread_t rt[NREADERS], wt[NWRITERS], ht;
+	pthread_t rt[NREADERS], wt[NWRITERS], ht, kt;
 	struct stress *s = &self->s;
 	struct shpt_table_stats st;
 	u64 live = 0, walked = 0;
@@ -362,6 +427,7 @@ TEST_F_TIMEOUT(stress, run, 300)
 		ASSERT_EQ(0, pthread_create(&rt[i], NULL, reader, &self->r[i]));
 	}
 	ASSERT_EQ(0, pthread_create(&ht, NULL, rehasher, s));
+	ASSERT_EQ(0, pthread_create(&kt, NULL, walker, s));
 
 	for (i = 0; i < secs * 10 && !stopped(s); i++)
 		usleep(100000);
@@ -371,12 +437,14 @@ TEST_F_TIMEOUT(stress, run, 300)
 	for (i = 0; i < NREADERS; i++)
 		pthread_join(rt[i], NULL);
 	pthread_join(ht, NULL);
+	pthread_join(kt, NULL);
 
 	shpt_table_flush(s->t);
 	shpt_table_get_stats(s->t, &st);
-	TH_LOG("%s, %d s: reads %lu %lu %lu, writes %lu %lu, forced rehashes %lu",
+	TH_LOG("%s, %d s: reads %lu %lu %lu, writes %lu %lu, forced rehashes %lu, walks %lu",
 	       shpt_hash_name(variant->hash), secs, s->reads[0], s->reads[1],
-	       s->reads[2], s->writes[0], s->writes[1], s->rehashes);
+	       s->reads[2], s->writes[0], s->writes[1], s->rehashes,
+	       s->walks);
 	TH_LOG("restarts %llu, grows %llu, shrinks %llu, rekeys %llu, long chains %llu, max probes %llu",
 	       (unsigned long long)st.restarts, (unsigned long long)st.grows,
 	       (unsigned long long)st.shrinks, (unsigned long long)st.rekeys,
@@ -387,6 +455,7 @@ TEST_F_TIMEOUT(stress, run, 300)
 	ASSERT_LT(0, s->rehashes);
 	ASSERT_LT(0, s->writes[0]);
 	ASSERT_LT(0, s->reads[0]);
+	ASSERT_LT(0, s->walks);
 
 	/* the final state is exactly the stable keys plus the models */
 	for (i = 0; i < NWRITERS; i++) {
@@ -404,6 +473,141 @@ TEST_F_TIMEOUT(stress, run, 300)
 	EXPECT_EQ(live, walked);
 	EXPECT_EQ(st.lookups, st.hits + st.misses);
 	EXPECT_EQ(live, shim_kmem_live());
+}
+
+enum {
+	HOT_ASID = 7,
+	NHOT = 4,		/* hot keys, order 0, in one chain */
+	NFILL = 6,		/* never-removed keys in the same chain */
+	NDEAD_READERS = 2,
+};
+
+struct dead {
+	struct shpt_table *t;
+	int stop;
+	int errors;
+	char msg[256];
+	unsigned long cycles;
+	unsigned long hits;
+};
+
+static u64 hot_pfn(u64 vpn)
+{
+	return tag(HOT_ASID, vpn, 0) << 8 | 0x5a;
+}
+
+static void dead_fail(struct dead *d, const char *what, u64 vpn, u64 pfn,
+		      unsigned int order, unsigned int flags)
+{
+	if (__atomic_fetch_add(&d->errors, 1, __ATOMIC_SEQ_CST) == 0)
+		snprintf(d->msg, sizeof(d->msg),
+			 "%s: vpn %#llx pfn %#llx order %u flags %#x", what,
+			 (unsigned long long)vpn, (unsigned long long)pfn,
+			 order, flags);
+	__atomic_store_n(&d->stop, 1, __ATOMIC_SEQ_CST);
+}
+
+static int dead_errors(struct dead *d)
+{
+	return __atomic_load_n(&d->errors, __ATOMIC_SEQ_CST);
+}
+
+static void dead_walk_fn(const struct shpt_mapping *m, void *arg)
+{
+	if (m->asid != HOT_ASID || m->order || m->pfn != hot_pfn(m->vpn) ||
+	    m->flags != SHPT_F_VALID)
+		dead_fail(arg, "walk reported a foreign entry", m->vpn, m->pfn,
+			  m->order, m->flags);
+}
+
+static void *dead_reader(void *p)
+{
+	struct dead *d = p;
+	struct shpt_mapping m;
+	unsigned long hits = 0;
+	unsigned int i = 0;
+
+	shim_thread_init();
+	while (!__atomic_load_n(&d->stop, __ATOMIC_RELAXED)) {
+		u64 vpn = i++ % (NHOT + NFILL);
+
+		if (shpt_table_lookup(d->t, HOT_ASID, vpn, 0, &m)) {
+			hits++;
+			if (m.pfn != hot_pfn(vpn) || m.order ||
+			    m.flags != SHPT_F_VALID)
+				dead_fail(d, "lookup hit with a foreign value",
+					  vpn, m.pfn, m.order, m.flags);
+		} else if (vpn >= NHOT) {
+			dead_fail(d, "stable key missing", vpn, 0, 0, 0);
+		}
+		if (i % 64 == 0)
+			shpt_table_walk(d->t, 0, 1, dead_walk_fn, d);
+	}
+	__atomic_add_fetch(&d->hits, hits, __ATOMIC_RELAXED);
+	shim_thread_exit();
+	return NULL;
+}
+
+static int dead_insert(struct shpt_table *t, u64 vpn)
+{
+	struct shpt_mapping m = {
+		.asid = HOT_ASID, .vpn = vpn, .order = 0,
+		.pfn = hot_pfn(vpn), .flags = SHPT_F_VALID,
+	};
+
+	return shpt_table_insert(t, &m, GFP_KERNEL);
+}
+
+TEST(dead_entries)
+{
+	struct shpt_table_params p;
+	pthread_t rt[NDEAD_READERS];
+	struct dead d;
+	unsigned int i, k;
+	int secs = stress_seconds();
+	struct timespec t0, t1;
+
+	shim_thread_init();
+	shim_set_quiet(1);
+	memset(&d, 0, sizeof(d));
+	shpt_table_default_params(&p);
+	/* one bucket, no resizes: every key shares one chain */
+	p.init_buckets = p.min_buckets = p.max_buckets = 1;
+	p.max_chain = 0;
+	d.t = shpt_table_create(&p);
+	ASSERT_FALSE(IS_ERR(d.t));
+	for (i = NHOT; i < NHOT + NFILL; i++)
+		ASSERT_EQ(0, dead_insert(d.t, i));
+
+	shim_set_jitter(4);
+	for (i = 0; i < NDEAD_READERS; i++)
+		ASSERT_EQ(0, pthread_create(&rt[i], NULL, dead_reader, &d));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		for (k = 0; k < NHOT && !dead_errors(&d); k++) {
+			if (dead_insert(d.t, k) != 0)
+				dead_fail(&d, "insert", k, 0, 0, 0);
+			sched_yield();	/* let readers reach it */
+			if (!shpt_table_remove(d.t, HOT_ASID, k, 0))
+				dead_fail(&d, "remove", k, 0, 0, 0);
+			/* the next remove finds the graveyard empty */
+			shpt_table_flush(d.t);
+			d.cycles++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while (!dead_errors(&d) && t1.tv_sec - t0.tv_sec < secs);
+	__atomic_store_n(&d.stop, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < NDEAD_READERS; i++)
+		pthread_join(rt[i], NULL);
+	shim_set_jitter(0);
+
+	TH_LOG("%d s: %lu remove cycles, %lu reader hits", secs, d.cycles,
+	       d.hits);
+	ASSERT_EQ(0, d.errors) TH_LOG("%d errors; first: %s", d.errors, d.msg);
+	ASSERT_LT(0, d.cycles);
+	shpt_table_destroy(d.t);
+	EXPECT_EQ(0, shim_kmem_live());
+	EXPECT_EQ(0, shim_kmalloc_live());
 }
 
 TEST_HARNESS_MAIN

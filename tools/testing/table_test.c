@@ -207,6 +207,115 @@ TEST_F(tbl, replace)
 	EXPECT_EQ(1, shim_kmem_live());
 }
 
+/*
+ * Bit 63 of an entry's value word marks a removed entry (SHPT_VAL_DEAD in
+ * table.c).  It must not overlap a field: every flag bit, the widest pfn
+ * and the largest order round-trip, through a replace too, and such
+ * entries are neither hidden from lookups and walks nor freed early.
+ */
+static void exact_fn(const struct shpt_mapping *m, void *arg)
+{
+	u64 *n = arg;
+
+	if (m->pfn == SHPT_PFN_MAX - m->vpn && m->flags == (0xffff ^ m->vpn))
+		n[0]++;
+	else
+		n[1]++;
+}
+
+TEST_F(tbl, full_value_words)
+{
+	struct shpt_mapping m, out;
+	u64 n[2] = { 0, 0 };
+	unsigned long pos = 0;
+	unsigned int f;
+
+	for (f = 0; f < 16; f++) {
+		/* flags with bit 15 set, and every other single bit clear */
+		m = mk(3, f, 0, SHPT_PFN_MAX - f, 0xffff ^ f);
+		ASSERT_EQ(0, shpt_table_insert(self->t, &m, GFP_KERNEL));
+		ASSERT_TRUE(shpt_table_lookup(self->t, 3, f, 0, &out));
+		EXPECT_EQ(SHPT_PFN_MAX - f, out.pfn);
+		EXPECT_EQ(0xffff ^ f, out.flags);
+		EXPECT_EQ(0, out.order);
+	}
+	m = mk(3, 1ULL << 30, 30, SHPT_PFN_MAX, 0x8000);
+	ASSERT_EQ(0, shpt_table_insert(self->t, &m, GFP_KERNEL));
+	m.flags = 0xffff;
+	ASSERT_EQ(1, shpt_table_insert(self->t, &m, GFP_KERNEL));
+	ASSERT_TRUE(shpt_table_lookup(self->t, 3, 1ULL << 30, 30, &out));
+	EXPECT_EQ(0xffff, out.flags);
+	EXPECT_EQ(30, out.order);
+	EXPECT_TRUE(shpt_table_remove(self->t, 3, 1ULL << 30, 30));
+	EXPECT_FALSE(shpt_table_lookup(self->t, 3, 1ULL << 30, 30, NULL));
+	m = mk(3, 0, 0, 1, 1U << SHPT_FLAG_BITS);
+	EXPECT_EQ(-EINVAL, shpt_table_insert(self->t, &m, GFP_KERNEL));
+
+	do
+		pos = shpt_table_walk(self->t, pos, 7, exact_fn, n);
+	while (pos);
+	EXPECT_EQ(16, n[0]);
+	EXPECT_EQ(0, n[1]);
+	shpt_table_flush(self->t);
+	EXPECT_EQ(16, shim_kmem_live());
+}
+
+/*
+ * Removed entries are freed in batches linked through their value words:
+ * single removes, range sweeps and an ASID sweep, interleaved, leave
+ * exactly the survivors, which walks report with their values, and every
+ * removed entry is freed once (ASan and the per-cache count see the rest).
+ */
+static void survivor_fn(const struct shpt_mapping *m, void *arg)
+{
+	u64 *n = arg;
+
+	if (m->asid == 2 && m->vpn % 4 == 1 && m->vpn >= 100 &&
+	    m->pfn == pfn_of(m->asid, m->vpn, m->order) &&
+	    m->flags == SHPT_F_VALID)
+		n[0]++;
+	else
+		n[1]++;
+}
+
+TEST_F(tbl, graveyard_batches)
+{
+	u64 n[2] = { 0, 0 }, v, hist[128], weighted = 0;
+	unsigned long pos = 0, i;
+	int round;
+
+	for (round = 0; round < 3; round++) {
+		for (v = 0; v < 400; v++) {
+			ASSERT_EQ(0, ins(self->t, 1, v, 0));
+			ASSERT_EQ(0, ins(self->t, 2, v, 0));
+		}
+		for (v = 0; v < 400; v += 2)
+			ASSERT_TRUE(shpt_table_remove(self->t, 2, v, 0));
+		/* probe path, then sweep path */
+		EXPECT_EQ(25, shpt_table_remove_range(self->t, 2, 0, 50));
+		EXPECT_EQ(25, shpt_table_remove_range(self->t, 2, 50, 100));
+		for (v = 103; v < 400; v += 4)
+			ASSERT_TRUE(shpt_table_remove(self->t, 2, v, 0));
+		EXPECT_EQ(400, shpt_table_remove_asid(self->t, 1));
+		EXPECT_EQ(75, nelems(self->t));
+		if (round < 2) {
+			/* again, with part of the last round still queued */
+			EXPECT_EQ(75, shpt_table_remove_asid(self->t, 2));
+		}
+	}
+	do
+		pos = shpt_table_walk(self->t, pos, 5, survivor_fn, n);
+	while (pos);
+	EXPECT_EQ(75, n[0]);
+	EXPECT_EQ(0, n[1]);
+	shpt_table_chain_hist(self->t, hist, 128);
+	for (i = 0; i < 128; i++)
+		weighted += i * hist[i];
+	EXPECT_EQ(75, weighted);
+	shpt_table_flush(self->t);
+	EXPECT_EQ(75, shim_kmem_live());
+}
+
 TEST_F(tbl, homonyms)
 {
 	struct shpt_mapping out;

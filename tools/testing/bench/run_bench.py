@@ -116,7 +116,7 @@ def main():
                     "sizeof(struct shpt_entry), bucket head size, alignment")
     ap.add_argument("--table-c", help="table.c, to see the cache flags")
     args = ap.parse_args()
-    args.entry_size, args.bucket_size, args.entry_align = 32, 8, 8
+    args.entry_size, args.bucket_size, args.entry_align = 24, 8, 8
     if args.probe:
         args.entry_size, args.bucket_size, args.entry_align = (
             int(x) for x in run([args.probe]).split())
@@ -177,7 +177,7 @@ def main():
                                 "ratio": a[ph][i] / b[ph][i]})
 
     # bytes per entry, kernel style: the entry's slab object plus its share
-    # of the bucket array at the measured alpha, for shpt (32 B object, 8 B
+    # of the bucket array at the measured alpha, for shpt (24 B object, 8 B
     # bucket head) and, by the same formula, for cds_lfht (its node in a
     # slab of that size, a 16 B dummy node per bucket, same bucket count).
     for sz in sizes:

@@ -15,6 +15,7 @@
 #include <linux/workqueue.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@
 
 __thread int shim_preempt_depth;
 int shim_printk_quiet;
+unsigned int shim_jitter_n;
+static __thread u64 shim_jitter_x;
 #ifdef SHIM_TSAN
 char shim_rcu_gp_token;
 #endif
@@ -64,6 +67,26 @@ void shim_thread_exit(void)
 void shim_set_quiet(int quiet)
 {
 	shim_printk_quiet = quiet;
+}
+
+void shim_set_jitter(unsigned int n)
+{
+	__atomic_store_n(&shim_jitter_n, n, __ATOMIC_RELAXED);
+}
+
+void shim_jitter_slow(void)
+{
+	unsigned int n = __atomic_load_n(&shim_jitter_n, __ATOMIC_RELAXED);
+	u64 x = shim_jitter_x;
+
+	if (!x)
+		x = (u64)(unsigned long)&shim_jitter_x | 1;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	shim_jitter_x = x;
+	if (n && x % n == 0)
+		sched_yield();
 }
 
 /* ---- allocation ---- */

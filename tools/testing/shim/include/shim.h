@@ -17,5 +17,11 @@ long shim_kmalloc_live(void);
 void shim_fail_allocs(int n);
 /* Silence printk (the tests trigger rekey messages on purpose). */
 void shim_set_quiet(int quiet);
+/*
+ * Yield the CPU after about one rcu_dereference() in @n (0: never), to
+ * widen reader-side race windows in stress tests.  Only in programs built
+ * with -DSHIM_JITTER; elsewhere it has no effect.
+ */
+void shim_set_jitter(unsigned int n);
 
 #endif

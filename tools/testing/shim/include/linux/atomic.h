@@ -19,4 +19,12 @@ typedef struct {
 #define atomic_long_inc_return(v) atomic_long_add_return(1, v)
 #define atomic_long_dec_return(v) atomic_long_sub_return(1, v)
 
+/* Fully ordered, like the kernel's; cmpxchg() returns the old value. */
+#define xchg(p, v)	__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
+#define cmpxchg(p, o, n) ({						\
+	__typeof__(*(p)) _o = (o);					\
+	__atomic_compare_exchange_n((p), &_o, (n), false,		\
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); \
+	_o; })
+
 #endif

@@ -33,6 +33,7 @@ void shim_might_sleep(const char *file, int line);
 void __attribute__((noreturn)) shim_bug(const char *fmt, ...);
 #define BUG_ON(c)	do { if (unlikely(c)) shim_bug("BUG_ON(%s) at %s:%d", \
 					#c, __FILE__, __LINE__); } while (0)
+#define BUILD_BUG_ON(c)	_Static_assert(!(c), "BUILD_BUG_ON(" #c ")")
 #define WARN_ON_ONCE(c)	({ bool _c = (c); if (unlikely(_c)) \
 		shim_bug("WARN_ON_ONCE(%s) at %s:%d", #c, __FILE__, __LINE__); _c; })
 

@@ -12,6 +12,11 @@
  *
  * rcu_dereference_protected() checks its condition at run time, which is
  * what lockdep does in a PROVE_RCU kernel.
+ *
+ * Built with -DSHIM_JITTER (the stress test is), after shim_set_jitter(n)
+ * one rcu_dereference() in about n yields the CPU right after its load, so that a reader stands on the entry it just
+ * reached while writers run: the windows that matter (a reader between
+ * reaching an entry and reading its value) become wide enough to hit.
  */
 #ifndef _SHIM_LINUX_RCUPDATE_H
 #define _SHIM_LINUX_RCUPDATE_H
@@ -65,7 +70,23 @@ static inline void synchronize_rcu(void)
 	shim_tsan_rcu_acquire();
 }
 
+#ifdef SHIM_JITTER
+extern unsigned int shim_jitter_n;
+void shim_jitter_slow(void);
+
+static inline void shim_jitter(void)
+{
+	if (unlikely(__atomic_load_n(&shim_jitter_n, __ATOMIC_RELAXED)))
+		shim_jitter_slow();
+}
+
+#define rcu_dereference(p) ({						\
+	__typeof__(p) _shim_v = __atomic_load_n(&(p), __ATOMIC_ACQUIRE); \
+	shim_jitter();							\
+	_shim_v; })
+#else
 #define rcu_dereference(p)	__atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+#endif
 #define rcu_dereference_raw(p)	rcu_dereference(p)
 #define rcu_access_pointer(p)	__atomic_load_n(&(p), __ATOMIC_RELAXED)
 #define rcu_dereference_protected(p, c) ({				\
