@@ -505,6 +505,33 @@ static void shpt_bench_hist(struct shpt_bench_ctx *c, const char *kase)
 	       (unsigned long long)s.nbuckets, (unsigned long long)s.nelems);
 }
 
+/*
+ * Chain entries visited per lookup, against the theory for separate
+ * chaining: a hit visits 1 + alpha/2 entries, a miss the whole chain,
+ * alpha.  Counted by the table's own statistics, one lookup per key.
+ */
+static void shpt_bench_probes(struct shpt_bench_ctx *c, const u32 *perm,
+			      size_t n, const char *sz)
+{
+	struct shpt_table_stats s;
+	double alpha;
+	size_t j;
+	int miss;
+	u64 pfn;
+
+	for (miss = 0; miss <= 1; miss++) {
+		shpt_table_reset_stats(c->t);
+		for (j = 0; j < n; j++)
+			shpt_bench_lookup(c, perm[j], miss, &pfn);
+		shpt_table_get_stats(c->t, &s);
+		alpha = (double)s.nelems / s.nbuckets;
+		printf("R {\"case\": \"probes_%s/%s\", \"metric\": \"probes_per_lookup\", \"impl\": \"shpt\", \"value\": %.6g, \"unit\": \"entries\", \"alpha\": %.6g, \"expected\": %.6g}\n",
+		       miss ? "miss" : "hit", sz,
+		       (double)s.probes / (s.lookups ? s.lookups : 1), alpha,
+		       miss ? alpha : 1 + alpha / 2);
+	}
+}
+
 /* ---- time mode ---------------------------------------------------------- */
 
 static void shpt_bench_time_one(enum shpt_bench_impl impl, size_t n,
@@ -528,6 +555,7 @@ static void shpt_bench_time_one(enum shpt_bench_impl impl, size_t n,
 	if (impl == SHPT_IMPL_SHPT) {
 		snprintf(kase, sizeof(kase), "chains/%s", sz);
 		shpt_bench_hist(&c, kase);
+		shpt_bench_probes(&c, perm, n, sz);
 	} else if (shpt_bl_count(c.bl) != n) {
 		fprintf(stderr, "cds_lfht count %lu != %zu\n",
 			shpt_bl_count(c.bl), n);

@@ -157,7 +157,8 @@ def main():
              "baseline_value": base["value"] if base else None,
              "ratio": (r["value"] / base["value"]
                        if base and base["value"] else None)}
-        for k in ("df", "p_value", "alpha", "nbuckets", "nelems"):
+        for k in ("df", "p_value", "alpha", "nbuckets", "nelems",
+                  "expected"):
             if k in r:
                 o[k] = r[k]
         results.append(o)
