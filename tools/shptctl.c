@@ -641,7 +641,7 @@ static int cmd_lookup(int argc, char **argv)
 		       "  --nofill  a miss stays a miss\n");
 		return 0;
 	}
-	while ((c = getopt_long(argc, argv, "+fNj", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fNj", opts, NULL)) != -1) {
 		if (c == 'f')
 			lk.flags |= SHPT_LOOKUP_FAULT;
 		else if (c == 'N')
@@ -841,7 +841,11 @@ static int cmd_verify(int argc, char **argv)
 		       "ASID.  Exit status 1 when any entry is stale (a bug in shpt).\n");
 		return 0;
 	}
-	if (argc != 2 || parse_pid(argv[1], &pid))
+	if (argc != 2) {
+		warnx_("verify: need exactly one PID");
+		return 2;
+	}
+	if (parse_pid(argv[1], &pid))
 		return 2;
 	fd = open_dev();
 	if (fd < 0)
