@@ -564,8 +564,16 @@ static void shpt_mirror_op_end(struct shpt_mirror *m, bool need_mm)
 	up_read(&m->op_sem);
 }
 
-static int shpt_populate_range(struct shpt_mirror *m, unsigned long start,
-			       unsigned long end, struct shpt_range_result *r)
+static void shpt_verify_snap(struct shpt_mirror *m, const struct shpt_snap *s,
+			     struct shpt_range_result *r);
+
+/*
+ * Snapshot [start, end) chunk by chunk; insert each locked snapshot into
+ * the shadow, or with @verify compare the shadow with it; then unlock.
+ */
+static int shpt_snap_range(struct shpt_mirror *m, unsigned long start,
+			   unsigned long end, struct shpt_range_result *r,
+			   bool verify)
 {
 	struct shpt_snap s = {};
 	int ret = 0;
@@ -578,7 +586,10 @@ static int shpt_populate_range(struct shpt_mirror *m, unsigned long start,
 		if (ret < 0)
 			break;
 		if (ret == 0) {
-			shpt_snap_insert(m, &s, r);
+			if (verify)
+				shpt_verify_snap(m, &s, r);
+			else
+				shpt_snap_insert(m, &s, r);
 			mutex_unlock(&m->lock);
 		}
 		ret = 0;
@@ -587,6 +598,12 @@ static int shpt_populate_range(struct shpt_mirror *m, unsigned long start,
 	}
 	kvfree(s.pfns);
 	return ret;
+}
+
+static int shpt_populate_range(struct shpt_mirror *m, unsigned long start,
+			       unsigned long end, struct shpt_range_result *r)
+{
+	return shpt_snap_range(m, start, end, r, false);
 }
 
 static void shpt_mirror_teardown(struct shpt_mirror *m, bool from_work)
@@ -1246,26 +1263,7 @@ static int shpt_verify_outside(struct shpt_mirror *m, bool have_mm,
 static int shpt_verify_vmas(struct shpt_mirror *m, unsigned long start,
 			    unsigned long end, struct shpt_range_result *r)
 {
-	struct shpt_snap s = {};
-	int ret = 0;
-
-	s.pfns = kvmalloc_array(SHPT_CHUNK_PAGES, sizeof(*s.pfns), GFP_KERNEL);
-	if (!s.pfns)
-		return -ENOMEM;
-	while (start < end) {
-		ret = shpt_snapshot_lock(m, &s, start, end, 0, &r->retries);
-		if (ret < 0)
-			break;
-		if (ret == 0) {
-			shpt_verify_snap(m, &s, r);
-			mutex_unlock(&m->lock);
-		}
-		ret = 0;
-		start = s.end;
-		cond_resched();
-	}
-	kvfree(s.pfns);
-	return ret;
+	return shpt_snap_range(m, start, end, r, true);
 }
 
 /**
