@@ -68,6 +68,8 @@ static int shpt_stats_show(struct seq_file *m, void *unused)
 		seq_printf(m, "inval_%s %llu\n", shpt_event_name(ev),
 			   s.inval[ev]);
 	seq_printf(m, "inval_pages %llu\n", s.inval_pages);
+	seq_printf(m, "inval_entries %llu\n", s.inval_entries);
+	seq_printf(m, "inval_sweeps %llu\n", s.inval_sweeps);
 	seq_printf(m, "inval_busy %llu\n", s.inval_busy);
 	seq_printf(m, "grows %llu\n", t.grows);
 	seq_printf(m, "shrinks %llu\n", t.shrinks);

@@ -28,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/uidgid.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <linux/shpt.h>
 
 #include "mirror.h"
@@ -59,11 +60,14 @@
  * which leaves that VMA alone and retries a bounded number of times.  Nothing was changed, so
  * nothing is stale.  These refusals are counted (inval_busy).
  *
- * Cost: shpt_table_remove_range() never sleeps and costs
- * O(min(pages in range, buckets + entries)): small ranges are looked up
- * page by page, large ones (munmap of a sparse reservation, exit) scan the
- * table instead of every VPN.  Exit (MMU_NOTIFY_RELEASE) uses
- * shpt_table_remove_asid() and marks the mirror dead.
+ * Cost: each mirror keeps an exact index of its own entries (DOC: Entry
+ * index), so an invalidation visits only the index slots of the ASID that
+ * overlap the range and removes each entry it finds with one
+ * shpt_table_remove(): O(min(pages in range, entries of the ASID in
+ * range)) table operations, never a sweep of the table nor a probe per
+ * VPN, and it never sleeps.  munmap of a huge sparse reservation costs
+ * what the reservation holds; exit (MMU_NOTIFY_RELEASE) costs the ASID's
+ * entries, removes them all and marks the mirror dead.
  *
  * A shadow entry may be less permissive than the real PTE: a read fault
  * that later upgrades the PTE to writable (or a write fault that maps a
@@ -92,11 +96,12 @@
  * mirror->lock (mutex)
  *	the lock the invalidate callback takes.  Guards the ASID's entries in
  *	the table (every insert and remove of this ASID is done under it),
- *	@dead and the per-mirror counters.  Callbacks are called with
- *	mmap_lock held, from reclaim and with rmap locks held, so under
- *	mirror->lock: no GFP_KERNEL allocation (inserts use GFP_NOWAIT and a
- *	failure only leaves an entry missing), no mmap_lock, no
- *	mmu_interval_read_begin() and no mmu_interval_notifier_remove().
+ *	their index (@idx4k, @idx2m), @dead and the per-mirror counters.
+ *	Callbacks are called with mmap_lock held, from reclaim and with
+ *	rmap locks held, so under mirror->lock: no GFP_KERNEL allocation
+ *	(inserts and index updates use GFP_NOWAIT and a failure only leaves
+ *	an entry missing), no mmap_lock, no mmu_interval_read_begin() and no
+ *	mmu_interval_notifier_remove().
  *
  * Release (the process exits) vs detach vs fd close vs rmmod: the RELEASE
  * callback only marks the mirror dead and empties its ASID, under
@@ -111,14 +116,60 @@
  * the work queue.
  */
 
+/**
+ * DOC: Entry index
+ *
+ * The table is hashed, so it cannot list the entries of one ASID in a
+ * range without probing every VPN or sweeping every bucket.  Each mirror
+ * therefore keeps an index of exactly the entries its ASID has in the
+ * table, in two xarrays:
+ *
+ * @idx4k, keyed by vpn >> 5: for each group of 32 pages that has order-0
+ * entries, xa_mk_value() of a 32-bit map of which ones do;
+ *
+ * @idx2m, keyed by vpn >> 9: xa_mk_value(1) for each order-9 entry.
+ *
+ * Invariant, under mirror->lock: every entry of the ASID in the table is
+ * in the index, and every index bit has its entry.  Only the first half
+ * matters for coherence (an entry missing from the index would survive the
+ * invalidation of its page, a stale translation); the second keeps the
+ * index from growing.  Hence the order of an insert: the index bit first,
+ * with GFP_NOWAIT (the callback takes the same lock); if that allocation
+ * fails the entry is not inserted at all (missing, which is allowed, and
+ * counted in alloc_fail); if the table insert then fails, the bit is
+ * cleared again.  Removal clears the bits of the entries it removes;
+ * storing a value over an existing slot or erasing one never allocates.
+ *
+ * xa_find() skips empty subtrees, so a walk of [first, last) costs
+ * O(index slots in it) lookups of a radix tree of height at most
+ * 7 (39 index bits at 6 per level), never O(last - first).
+ *
+ * Memory: the bitmaps live in the xarray's slots, so a densely mapped
+ * region costs one 576-byte leaf node per 64 groups (2048 pages): about
+ * 2.3 bits per page, about 1% of the 24-byte table entry.  A sparse
+ * mapping costs up to one leaf node per isolated 32-page group (and per
+ * isolated order-9 entry), plus interior nodes shared by its neighbours.
+ *
+ * Safety net: after RELEASE or teardown has removed every indexed entry,
+ * @entries must be 0.  If it is not, the index lost entries (a bug); the
+ * ASID is then swept from the table with shpt_table_remove_asid(), which
+ * is counted in inval_sweeps and logged.  inval_sweeps therefore stays 0,
+ * and the selftests assert it.
+ */
+
 #define SHPT_PMD_ORDER		(PMD_SHIFT - PAGE_SHIFT)
 #define SHPT_PMD_PAGES		BIT(SHPT_PMD_ORDER)
 /* A populate chunk is at most one PMD, so a THP is seen whole. */
 #define SHPT_CHUNK_PAGES	SHPT_PMD_PAGES
 /* Bound on snapshot retries (-EBUSY or a sequence collision) per chunk. */
 #define SHPT_SNAP_RETRIES	32
-/* Table buckets visited by VERIFY's walk between reschedules. */
-#define SHPT_WALK_STEP		256
+/* The order-0 index maps 32 pages per xarray slot (DOC: Entry index). */
+#define SHPT_IDX_SHIFT		5
+#define SHPT_IDX_PAGES		BIT(SHPT_IDX_SHIFT)
+/* Index updates happen under the callback lock: never sleep. */
+#define SHPT_IDX_GFP		(GFP_NOWAIT | __GFP_NOWARN)
+/* Index slots visited between reschedules, where sleeping is allowed. */
+#define SHPT_IDX_STEP		64
 
 static bool shpt_allow_user;
 module_param_named(allow_user, shpt_allow_user, bool, 0644);
@@ -152,6 +203,10 @@ MODULE_PARM_DESC(pid,
  * @fills: lookups resolved by a fill or fault; @lock
  * @invalidations: invalidate callbacks that ran; @lock
  * @inval_pages: pages they covered; @lock
+ * @idx4k: order-0 entry index, vpn >> 5 -> value of a 32-page bitmap;
+ *	changed and walked only under @lock (the xarray's own spinlock
+ *	guards its internals).  See DOC: Entry index.
+ * @idx2m: order-9 entry index, vpn >> 9 -> value 1; same rule as @idx4k
  * @release_work: detaches a module-owned mirror after its process exits
  */
 struct shpt_mirror {
@@ -172,6 +227,8 @@ struct shpt_mirror {
 	u64 fills;
 	u64 invalidations;
 	u64 inval_pages;
+	struct xarray idx4k;		/* @lock */
+	struct xarray idx2m;		/* @lock */
 	struct work_struct release_work;
 };
 
@@ -187,6 +244,8 @@ struct shpt_mirror_pcpu {
 	u64 inval[SHPT_EV_NR];
 	u64 inval_pages;
 	u64 inval_busy;
+	u64 inval_entries;
+	u64 inval_sweeps;
 	u64 retries;
 	u64 alloc_fail;
 };
@@ -233,6 +292,9 @@ static void shpt_mirror_free(struct kref *ref)
 {
 	struct shpt_mirror *m = container_of(ref, struct shpt_mirror, ref);
 
+	/* Empty by now (teardown emptied them); frees nothing else. */
+	xa_destroy(&m->idx4k);
+	xa_destroy(&m->idx2m);
 	mmdrop(m->mm);
 	put_pid(m->pid);
 	kfree(m);
@@ -243,22 +305,77 @@ static void shpt_mirror_put(struct shpt_mirror *m)
 	kref_put(&m->ref, shpt_mirror_free);
 }
 
-/* [start, end) in bytes to [first, last) VPNs, clamped to the VPN space. */
-static unsigned long shpt_mirror_remove_range(struct shpt_mirror *m,
-					      unsigned long start,
-					      unsigned long end)
+/* The first and the last (inclusive) index slots of a VPN range. */
+static void shpt_idx_span(u64 first, u64 last, unsigned int shift,
+			  unsigned long *lo, unsigned long *hi)
 {
-	u64 first = start >> PAGE_SHIFT;
-	u64 last = ((end - 1) >> PAGE_SHIFT) + 1;
-	unsigned long n;
+	*lo = first >> shift;
+	*hi = (last - 1) >> shift;
+}
+
+/*
+ * Index @vpn, about to be inserted at @order (0 or SHPT_PMD_ORDER).
+ * Return: 1 if this set its bit (undo with shpt_idx_clear() if the insert
+ * fails), 0 if it was set already, or -ENOMEM.
+ */
+static int shpt_idx_set(struct shpt_mirror *m, u64 vpn, unsigned int order)
+{
+	unsigned long bit, bits = 0;
+	void *old;
 
 	lockdep_assert_held(&m->lock);
-	if (last > SHPT_VPN_MAX + 1)
-		last = SHPT_VPN_MAX + 1;
-	if (first >= last)
+	if (order) {
+		if (xa_load(&m->idx2m, vpn >> SHPT_PMD_ORDER))
+			return 0;
+		old = xa_store(&m->idx2m, vpn >> SHPT_PMD_ORDER, xa_mk_value(1),
+			       SHPT_IDX_GFP);
+		return xa_is_err(old) ? xa_err(old) : 1;
+	}
+	old = xa_load(&m->idx4k, vpn >> SHPT_IDX_SHIFT);
+	if (old)
+		bits = xa_to_value(old);
+	bit = BIT(vpn & (SHPT_IDX_PAGES - 1));
+	if (bits & bit)
 		return 0;
-	n = shpt_table_remove_range(shpt_mtable, m->asid, first, last);
-	return n;
+	old = xa_store(&m->idx4k, vpn >> SHPT_IDX_SHIFT, xa_mk_value(bits | bit),
+		       SHPT_IDX_GFP);
+	return xa_is_err(old) ? xa_err(old) : 1;
+}
+
+/* Store what is left of a 32-page group's bitmap; never allocates. */
+static void shpt_idx_put_bits(struct shpt_mirror *m, unsigned long idx,
+			      unsigned long bits)
+{
+	if (bits)
+		xa_store(&m->idx4k, idx, xa_mk_value(bits), SHPT_IDX_GFP);
+	else
+		xa_erase(&m->idx4k, idx);
+}
+
+/* Undo shpt_idx_set() for an entry that did not make it into the table. */
+static void shpt_idx_clear(struct shpt_mirror *m, u64 vpn, unsigned int order)
+{
+	void *old;
+
+	lockdep_assert_held(&m->lock);
+	if (order) {
+		xa_erase(&m->idx2m, vpn >> SHPT_PMD_ORDER);
+		return;
+	}
+	old = xa_load(&m->idx4k, vpn >> SHPT_IDX_SHIFT);
+	if (old)
+		shpt_idx_put_bits(m, vpn >> SHPT_IDX_SHIFT, xa_to_value(old) &
+				  ~BIT(vpn & (SHPT_IDX_PAGES - 1)));
+}
+
+/* The bits of group @idx that lie in [first, last). */
+static unsigned long shpt_idx_mask(unsigned long idx, u64 first, u64 last)
+{
+	u64 base = (u64)idx << SHPT_IDX_SHIFT;
+	unsigned int lo = max(first, base) - base;
+	unsigned int hi = min(last, base + SHPT_IDX_PAGES) - base;
+
+	return GENMASK(hi - 1, lo);
 }
 
 static void shpt_mirror_sub_entries(struct shpt_mirror *m, unsigned long n)
@@ -267,12 +384,92 @@ static void shpt_mirror_sub_entries(struct shpt_mirror *m, unsigned long n)
 	WRITE_ONCE(m->entries, m->entries > n ? m->entries - n : 0);
 }
 
+/*
+ * Remove every entry of @m that overlaps VPNs [first, last), found through
+ * the index, and its index bit.  Never sleeps unless @can_sleep.
+ * Return: the number of table entries removed.
+ */
+static unsigned long shpt_idx_remove(struct shpt_mirror *m, u64 first,
+				     u64 last, bool can_sleep)
+{
+	unsigned long idx, lo, hi, bits, todo, b, n = 0, steps = 0;
+	void *entry;
+	u64 base;
+
+	lockdep_assert_held(&m->lock);
+	shpt_idx_span(first, last, SHPT_PMD_ORDER, &lo, &hi);
+	xa_for_each_range(&m->idx2m, idx, entry, lo, hi) {
+		n += shpt_table_remove(shpt_mtable, m->asid,
+				       (u64)idx << SHPT_PMD_ORDER,
+				       SHPT_PMD_ORDER);
+		xa_erase(&m->idx2m, idx);
+		if (can_sleep && !(++steps % SHPT_IDX_STEP))
+			cond_resched();
+	}
+	shpt_idx_span(first, last, SHPT_IDX_SHIFT, &lo, &hi);
+	xa_for_each_range(&m->idx4k, idx, entry, lo, hi) {
+		base = (u64)idx << SHPT_IDX_SHIFT;
+		bits = xa_to_value(entry);
+		todo = bits & shpt_idx_mask(idx, first, last);
+		for_each_set_bit(b, &todo, SHPT_IDX_PAGES)
+			n += shpt_table_remove(shpt_mtable, m->asid, base + b, 0);
+		shpt_idx_put_bits(m, idx, bits & ~todo);
+		if (can_sleep && !(++steps % SHPT_IDX_STEP))
+			cond_resched();
+	}
+	shpt_mirror_sub_entries(m, n);
+	return n;
+}
+
+/*
+ * Remove the entries of @m in [start, end) (bytes, clamped to the VPN
+ * space).  Return: the number removed.
+ */
+static unsigned long shpt_mirror_remove_range(struct shpt_mirror *m,
+					      unsigned long start,
+					      unsigned long end, bool can_sleep)
+{
+	u64 first = start >> PAGE_SHIFT;
+	u64 last = ((end - 1) >> PAGE_SHIFT) + 1;
+
+	if (last > SHPT_VPN_MAX + 1)
+		last = SHPT_VPN_MAX + 1;
+	if (first >= last)
+		return 0;
+	return shpt_idx_remove(m, first, last, can_sleep);
+}
+
+/*
+ * Remove every entry of @m and free its index.  If @m->entries is not 0
+ * afterwards the index had lost entries (a bug): sweep them out of the
+ * table so that none can outlive the mirror, and count the sweep.
+ * Return: the number of entries removed.
+ */
+static unsigned long shpt_mirror_empty(struct shpt_mirror *m, bool can_sleep)
+{
+	unsigned long n, lost;
+
+	n = shpt_idx_remove(m, 0, SHPT_VPN_MAX + 1, can_sleep);
+	if (m->entries) {
+		lost = shpt_table_remove_asid(shpt_mtable, m->asid);
+		shpt_mstat_inc(inval_sweeps);
+		pr_err("asid %llu: %llu entries missing from the index, %lu swept\n",
+		       m->asid, m->entries, lost);
+		WRITE_ONCE(m->entries, 0);
+		n += lost;
+	}
+	xa_destroy(&m->idx4k);
+	xa_destroy(&m->idx2m);
+	return n;
+}
+
 static bool shpt_mirror_invalidate(struct mmu_interval_notifier *mni,
 				   const struct mmu_notifier_range *range,
 				   unsigned long cur_seq)
 {
 	struct shpt_mirror *m = container_of(mni, struct shpt_mirror, notifier);
 	bool release = range->event == MMU_NOTIFY_RELEASE;
+	bool blockable = mmu_notifier_range_blockable(range);
 	unsigned long pages = 0, n;
 
 	if (range->event < SHPT_EV_NR)
@@ -288,7 +485,7 @@ static bool shpt_mirror_invalidate(struct mmu_interval_notifier *mni,
 		shpt_mstat_add(inval_pages, pages);
 	}
 
-	if (mmu_notifier_range_blockable(range)) {
+	if (blockable) {
 		mutex_lock(&m->lock);
 	} else if (!mutex_trylock(&m->lock)) {
 		shpt_mstat_inc(inval_busy);
@@ -297,7 +494,7 @@ static bool shpt_mirror_invalidate(struct mmu_interval_notifier *mni,
 
 	mmu_interval_set_seq(mni, cur_seq);
 	if (release) {
-		n = shpt_table_remove_asid(shpt_mtable, m->asid);
+		n = shpt_mirror_empty(m, blockable);
 		m->dead = true;
 		/* The list's reference keeps @m alive until the work runs. */
 		if (!m->owner) {
@@ -306,9 +503,10 @@ static bool shpt_mirror_invalidate(struct mmu_interval_notifier *mni,
 				kref_put(&m->ref, shpt_mirror_free);
 		}
 	} else {
-		n = shpt_mirror_remove_range(m, range->start, range->end);
+		n = shpt_mirror_remove_range(m, range->start, range->end,
+					     blockable);
 	}
-	shpt_mirror_sub_entries(m, n);
+	shpt_mstat_add(inval_entries, n);
 	WRITE_ONCE(m->invalidations, m->invalidations + 1);
 	WRITE_ONCE(m->inval_pages, m->inval_pages + pages);
 	mutex_unlock(&m->lock);
@@ -348,9 +546,11 @@ static u32 shpt_entry_flags(unsigned long hpfn, unsigned long vm_flags,
 }
 
 /*
- * Insert or refresh one entry of @m.  Called with @m->lock held, so only a
- * GFP_NOWAIT allocation; a failure leaves the entry missing, which is
- * allowed.  Return: true if the entry is in the table.
+ * Insert or refresh one entry of @m, at order 0 or SHPT_PMD_ORDER.  Called
+ * with @m->lock held, so only GFP_NOWAIT allocations; a failure leaves the
+ * entry missing, which is allowed.  The index first: an entry in the table
+ * must never be missing from it (DOC: Entry index).
+ * Return: true if the entry is in the table.
  */
 static bool shpt_mirror_insert(struct shpt_mirror *m, u64 vpn, u64 pfn,
 			       unsigned int order, u32 flags)
@@ -359,11 +559,18 @@ static bool shpt_mirror_insert(struct shpt_mirror *m, u64 vpn, u64 pfn,
 		.asid = m->asid, .vpn = vpn, .pfn = pfn,
 		.order = order, .flags = flags,
 	};
-	int ret;
+	int ret, idx;
 
 	lockdep_assert_held(&m->lock);
+	idx = shpt_idx_set(m, vpn, order);
+	if (idx < 0) {
+		shpt_mstat_inc(alloc_fail);
+		return false;
+	}
 	ret = shpt_table_insert(shpt_mtable, &map, GFP_NOWAIT | __GFP_NOWARN);
 	if (ret < 0) {
+		if (idx)
+			shpt_idx_clear(m, vpn, order);
 		shpt_mstat_inc(alloc_fail);
 		return false;
 	}
@@ -608,8 +815,6 @@ static int shpt_populate_range(struct shpt_mirror *m, unsigned long start,
 
 static void shpt_mirror_teardown(struct shpt_mirror *m, bool from_work)
 {
-	unsigned long n;
-
 	down_write(&m->op_sem);
 	m->gone = true;
 	up_write(&m->op_sem);
@@ -619,8 +824,7 @@ static void shpt_mirror_teardown(struct shpt_mirror *m, bool from_work)
 
 	mutex_lock(&m->lock);
 	m->dead = true;
-	n = shpt_table_remove_asid(shpt_mtable, m->asid);
-	shpt_mirror_sub_entries(m, n);
+	shpt_mirror_empty(m, true);
 	mutex_unlock(&m->lock);
 
 	if (!from_work && cancel_work_sync(&m->release_work))
@@ -738,6 +942,8 @@ static struct shpt_mirror *shpt_mirror_alloc(struct task_struct *task,
 	kref_init(&m->ref);
 	init_rwsem(&m->op_sem);
 	mutex_init(&m->lock);
+	xa_init(&m->idx4k);
+	xa_init(&m->idx2m);
 	INIT_WORK(&m->release_work, shpt_mirror_release_work);
 	return m;
 }
@@ -863,7 +1069,7 @@ int shpt_mirror_attach(pid_t nr, unsigned int flags,
 out_remove_notifier:
 	mmu_interval_notifier_remove(&m->notifier);
 	mutex_lock(&m->lock);
-	shpt_table_remove_asid(shpt_mtable, m->asid);
+	shpt_mirror_empty(m, true);	/* nothing was inserted: a no-op */
 	mutex_unlock(&m->lock);
 	/* A RELEASE callback may have queued the work (module-owned only). */
 	if (cancel_work_sync(&m->release_work))
@@ -1187,76 +1393,129 @@ static void shpt_verify_snap(struct shpt_mirror *m, const struct shpt_snap *s,
 }
 
 /**
- * struct shpt_verify_walk - state of VERIFY's walk of the table
- * @m: the mirror
- * @first: first VPN of the range verified
- * @last: end VPN (exclusive)
- * @have_mm: the mm is alive and its mmap_lock held; else the mirror is
- *	dead and every entry left is stale
- * @outside: entries of the ASID in the range but outside every VMA
- * @total: entries of the ASID in the range
+ * struct shpt_verify_idx - what VERIFY's walk of the entry index found
+ * @outside: indexed entries in the range that the table holds and that
+ *	lie in no VMA (every one, in a dead mirror): stale
+ * @ghosts: indexed entries in the range that the table does not hold: the
+ *	index is inexact, a bug
+ * @present: indexed entries that the table holds
  */
-struct shpt_verify_walk {
-	struct shpt_mirror *m;
-	bool have_mm;
-	u64 first;
-	u64 last;
+struct shpt_verify_idx {
 	u64 outside;
-	u64 total;
+	u64 ghosts;
+	u64 present;
 };
 
-/*
- * Called under rcu_read_lock(), with @m->lock and, if the mm lives,
- * mmap_lock held for write.
- */
-static void shpt_verify_walk_fn(const struct shpt_mapping *e, void *arg)
+/* Does [vpn, vpn + 2^order) lie outside every VMA of @mm (NULL: dead)? */
+static bool shpt_outside_vmas(struct mm_struct *mm, u64 vpn,
+			      unsigned int order)
 {
-	struct shpt_verify_walk *w = arg;
-	u64 n = 1ULL << e->order;
 	struct vm_area_struct *vma;
-	unsigned long s, end;
 
-	if (e->asid != w->m->asid || e->vpn + n <= w->first ||
-	    e->vpn >= w->last)
-		return;
-	w->total++;
-	if (!w->have_mm) {
-		w->outside++;
+	if (!mm)
+		return true;
+	vma = vma_lookup(mm, vpn << PAGE_SHIFT);
+	return !vma || vma->vm_end < (vpn + BIT_ULL(order)) << PAGE_SHIFT;
+}
+
+static void shpt_verify_entry(struct shpt_mirror *m, struct mm_struct *mm,
+			      u64 vpn, unsigned int order,
+			      struct shpt_verify_idx *v)
+{
+	struct shpt_mapping map;
+
+	if (!shpt_table_lookup(shpt_mtable, m->asid, vpn, order, &map)) {
+		v->ghosts++;
 		return;
 	}
-	s = e->vpn << PAGE_SHIFT;
-	end = (e->vpn + n) << PAGE_SHIFT;
-	vma = vma_lookup(w->m->mm, s);
-	if (!vma || vma->vm_end < end)
-		w->outside++;
+	v->present++;
+	if (shpt_outside_vmas(mm, vpn, order))
+		v->outside++;
 }
 
 /*
- * Entries outside every VMA are stale, but only once nobody is between
- * removing a VMA and invalidating its range: munmap() detaches the VMAs,
- * downgrades mmap_lock to read and only then zaps the pages and calls the
- * notifier.  Under mmap_lock held for *write* no such munmap is in
- * progress; with @m->lock held too, no invalidation can remove entries
- * and (verify holds op_sem for write) nothing can insert them: the ASID's
- * entries and the VMAs are frozen together, no sequence check needed.
- * This briefly stalls the target's page faults and mmap calls.
+ * Check the indexed entries of @m that overlap VPNs [first, last), with
+ * @m->lock held and, if @mm is not NULL, its mmap_lock.
+ */
+static void shpt_verify_index(struct shpt_mirror *m, struct mm_struct *mm,
+			      u64 first, u64 last, struct shpt_verify_idx *v)
+{
+	unsigned long idx, lo, hi, bits, b, steps = 0;
+	void *entry;
+
+	lockdep_assert_held(&m->lock);
+	shpt_idx_span(first, last, SHPT_PMD_ORDER, &lo, &hi);
+	xa_for_each_range(&m->idx2m, idx, entry, lo, hi) {
+		shpt_verify_entry(m, mm, (u64)idx << SHPT_PMD_ORDER,
+				  SHPT_PMD_ORDER, v);
+		if (!(++steps % SHPT_IDX_STEP))
+			cond_resched();
+	}
+	shpt_idx_span(first, last, SHPT_IDX_SHIFT, &lo, &hi);
+	xa_for_each_range(&m->idx4k, idx, entry, lo, hi) {
+		bits = xa_to_value(entry) & shpt_idx_mask(idx, first, last);
+		for_each_set_bit(b, &bits, SHPT_IDX_PAGES)
+			shpt_verify_entry(m, mm,
+					  ((u64)idx << SHPT_IDX_SHIFT) + b, 0, v);
+		if (!(++steps % SHPT_IDX_STEP))
+			cond_resched();
+	}
+}
+
+/*
+ * Find the ASID's entries in VPNs [first, last) that lie outside every VMA
+ * by walking the index: O(entries of the ASID in the range).
+ *
+ * Such entries are stale, but only once nobody is between removing a VMA
+ * and invalidating its range: munmap() (and mremap() or brk() shrinking)
+ * detaches the VMAs, downgrades mmap_lock to read and only then zaps the
+ * pages and calls the notifier.  So the walk runs under mmap_read_lock,
+ * which does not stall the target; if it finds entries outside every VMA,
+ * they may be such a munmap's, and the walk is repeated under mmap_lock
+ * held for write, when no munmap is in progress.  @m->lock, held through a
+ * walk, and op_sem, held for write by the caller, freeze the ASID's entries
+ * and index: nothing inserts and no invalidation removes.
+ *
+ * Over the whole address space, the walk also checks that the index holds
+ * all of the ASID's @entries: an entry it lost would be missed by the next
+ * invalidation of its page, so each one counts as stale.
  */
 static int shpt_verify_outside(struct shpt_mirror *m, bool have_mm,
-			       struct shpt_verify_walk *w)
+			       u64 first, u64 last, struct shpt_range_result *r)
 {
-	unsigned long pos = 0;
+	bool full = !first && last >= (TASK_SIZE_MAX >> PAGE_SHIFT);
+	struct mm_struct *mm = have_mm ? m->mm : NULL;
+	struct shpt_verify_idx v;
+	bool write = false;
+	u64 lost;
+	int ret;
 
-	if (have_mm && mmap_write_lock_killable(m->mm))
-		return -EINTR;
-	mutex_lock(&m->lock);
-	do {
-		pos = shpt_table_walk(shpt_mtable, pos, SHPT_WALK_STEP,
-				      shpt_verify_walk_fn, w);
-		cond_resched();
-	} while (pos);
-	mutex_unlock(&m->lock);
-	if (have_mm)
-		mmap_write_unlock(m->mm);
+	for (;;) {
+		memset(&v, 0, sizeof(v));
+		if (mm) {
+			ret = write ? mmap_write_lock_killable(mm) :
+				      mmap_read_lock_killable(mm);
+			if (ret)
+				return -EINTR;
+		}
+		mutex_lock(&m->lock);
+		shpt_verify_index(m, mm, first, last, &v);
+		lost = full && m->entries > v.present ?
+		       m->entries - v.present : 0;
+		mutex_unlock(&m->lock);
+		if (!mm)
+			break;
+		if (write) {
+			mmap_write_unlock(mm);
+			break;
+		}
+		mmap_read_unlock(mm);
+		if (!v.outside)
+			break;
+		write = true;
+	}
+	r->checked += v.outside + v.ghosts + lost;
+	r->stale += v.outside + v.ghosts + lost;
 	return 0;
 }
 
@@ -1278,7 +1537,9 @@ static int shpt_verify_vmas(struct shpt_mirror *m, unsigned long start,
  * as populate) is compared with the shadow: an entry whose page is absent,
  * maps another pfn, or is writable in the shadow but not in the PTE is
  * stale; a present page with no entry is missing.  Then a walk of the
- * table finds the ASID's entries that lie outside every VMA: stale too.
+ * ASID's entry index finds its entries that lie outside every VMA: stale
+ * too, and so is an index slot without its entry and, when the whole
+ * address space is verified, an entry the index lost (DOC: Entry index).
  * A read-only entry for a writable PTE is not stale (see DOC: Coherence).
  * On a dead mirror it reports the entries left as stale (0 unless buggy).
  *
@@ -1293,7 +1554,6 @@ int shpt_mirror_verify(u64 asid, struct shpt_mirror_owner *owner,
 		       unsigned long start, unsigned long end,
 		       struct shpt_range_result *r)
 {
-	struct shpt_verify_walk w = {};
 	struct shpt_mirror *m;
 	bool have_mm;
 	int ret;
@@ -1320,15 +1580,9 @@ int shpt_mirror_verify(u64 asid, struct shpt_mirror_owner *owner,
 		ret = shpt_verify_vmas(m, start, end, r);
 	else if (!READ_ONCE(m->dead))
 		ret = -ESRCH;	/* exiting; RELEASE is about to run */
-	if (!ret) {
-		w.m = m;
-		w.have_mm = have_mm;
-		w.first = start >> PAGE_SHIFT;
-		w.last = end >> PAGE_SHIFT;
-		ret = shpt_verify_outside(m, have_mm, &w);
-		r->checked += w.outside;
-		r->stale += w.outside;
-	}
+	if (!ret)
+		ret = shpt_verify_outside(m, have_mm, start >> PAGE_SHIFT,
+					  end >> PAGE_SHIFT, r);
 	if (have_mm)
 		mmput(m->mm);
 out_unlock:
@@ -1360,6 +1614,8 @@ void shpt_mirror_get_stats(struct shpt_mirror_stats *s)
 			s->inval[i] += READ_ONCE(p->inval[i]);
 		s->inval_pages += READ_ONCE(p->inval_pages);
 		s->inval_busy += READ_ONCE(p->inval_busy);
+		s->inval_entries += READ_ONCE(p->inval_entries);
+		s->inval_sweeps += READ_ONCE(p->inval_sweeps);
 		s->retries += READ_ONCE(p->retries);
 		s->alloc_fail += READ_ONCE(p->alloc_fail);
 	}

@@ -74,6 +74,10 @@ struct shpt_table;
  *	exit-time UNMAP over [0, ULONG_MAX) excluded: they cover everything)
  * @inval_busy: non-blockable invalidations refused because the mirror
  *	lock was busy (the callback returned false)
+ * @inval_entries: table entries removed by invalidation callbacks
+ *	(RELEASE included; detach's removals are not invalidations)
+ * @inval_sweeps: full-table sweeps issued by mirroring; 0 unless a
+ *	mirror's entry index lost entries, a bug (mirror.c: DOC: Entry index)
  * @retries: hmm_range_fault -EBUSY and notifier-sequence retries
  * @alloc_fail: entries not inserted because a GFP_NOWAIT allocation failed
  * @mirrors: mirrors currently attached (dead ones included)
@@ -93,6 +97,8 @@ struct shpt_mirror_stats {
 	u64 inval[SHPT_EV_NR];
 	u64 inval_pages;
 	u64 inval_busy;
+	u64 inval_entries;
+	u64 inval_sweeps;
 	u64 retries;
 	u64 alloc_fail;
 	u64 mirrors;
