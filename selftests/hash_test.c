@@ -130,7 +130,6 @@ FIXTURE_TEARDOWN(hash)
 TEST_F_TIMEOUT(hash, grow_answer_shrink, 120)
 {
 	struct shpt_lookup_result res[LOOKUP_BATCH];
-	struct shpt_range_op op;
 	unsigned long i, j, bad = 0;
 	long long pfn;
 
