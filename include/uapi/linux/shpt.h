@@ -5,7 +5,8 @@
  * Every argument struct starts with @size (the caller's sizeof) and @flags.
  * The kernel rejects a size it does not know with -EINVAL and unknown flag
  * bits with -EINVAL, so fields can be appended later without breaking old
- * binaries.  All pointers are passed as __u64.
+ * binaries.  All pointers are passed as __u64.  Every errno is listed in
+ * Documentation/usage.rst.
  */
 #ifndef _UAPI_LINUX_SHPT_H
 #define _UAPI_LINUX_SHPT_H
@@ -51,8 +52,9 @@ struct shpt_detach {
 
 /**
  * struct shpt_lookup_result - one translation
- * @pfn: page frame number of the 4 KiB page asked for; 0 unless the caller
- *	has CAP_SYS_ADMIN or @status is SHPT_LK_NONE
+ * @pfn: page frame number of the 4 KiB page asked for; 0 when @status is
+ *	SHPT_LK_NONE, and 0 unless both the opener of the file and the caller
+ *	have CAP_SYS_ADMIN (as /proc/PID/pagemap)
  * @flags: SHPT_PF_* bits of the entry
  * @order: order of the entry that answered: 0 or 9 (THP)
  * @status: SHPT_LK_*
@@ -97,6 +99,7 @@ struct shpt_lookup {
 	__u32 __pad;
 };
 
+/* At most one of these; both together is -EINVAL. */
 #define SHPT_LOOKUP_NOFILL	(1U << 0)	/* a miss stays a miss */
 #define SHPT_LOOKUP_FAULT	(1U << 1)	/* a miss faults the page in */
 
