@@ -232,25 +232,11 @@ struct shpt_mirror {
 	struct work_struct release_work;
 };
 
-/* Per-CPU counters; see struct shpt_mirror_stats for their meaning. */
-struct shpt_mirror_pcpu {
-	u64 lookups;
-	u64 hits;
-	u64 misses;
-	u64 fills;
-	u64 faults;
-	u64 not_present;
-	u64 nofill;
-	u64 inval[SHPT_EV_NR];
-	u64 inval_pages;
-	u64 inval_busy;
-	u64 inval_entries;
-	u64 inval_sweeps;
-	u64 retries;
-	u64 alloc_fail;
-};
-
-static DEFINE_PER_CPU(struct shpt_mirror_pcpu, shpt_mstats);
+/*
+ * Per-CPU counters, written only by the owning CPU with this_cpu_*(); the
+ * levels (@mirrors, @attaches) are kept in atomics and stay 0 here.
+ */
+static DEFINE_PER_CPU(struct shpt_mirror_stats, shpt_mstats);
 #define shpt_mstat_inc(field)		this_cpu_inc(shpt_mstats.field)
 #define shpt_mstat_add(field, n)	this_cpu_add(shpt_mstats.field, n)
 
@@ -834,20 +820,27 @@ static void shpt_mirror_teardown(struct shpt_mirror *m, bool from_work)
 	shpt_mirror_put(m);		/* the list's reference */
 }
 
-static void shpt_mirror_release_work(struct work_struct *work)
+/* Unlink @m if it is still linked.  Return: true if this call unlinked. */
+static bool shpt_mirror_unlink(struct shpt_mirror *m)
 {
-	struct shpt_mirror *m = container_of(work, struct shpt_mirror,
-					     release_work);
-	bool mine;
+	bool linked;
 
 	mutex_lock(&shpt_mirrors_lock);
-	mine = m->linked;
-	if (mine) {
+	linked = m->linked;
+	if (linked) {
 		list_del_init(&m->node);
 		m->linked = false;
 	}
 	mutex_unlock(&shpt_mirrors_lock);
-	if (mine) {
+	return linked;
+}
+
+static void shpt_mirror_release_work(struct work_struct *work)
+{
+	struct shpt_mirror *m = container_of(work, struct shpt_mirror,
+					     release_work);
+
+	if (shpt_mirror_unlink(m)) {
 		pr_info("asid %llu: process %s exited, detached\n", m->asid,
 			m->comm);
 		shpt_mirror_teardown(m, true);
@@ -970,21 +963,6 @@ static int shpt_mirror_link(struct shpt_mirror *m)
 	atomic_inc(&shpt_nr_mirrors);
 	mutex_unlock(&shpt_mirrors_lock);
 	return 0;
-}
-
-/* Unlink @m if it is still linked.  Return: true if this call unlinked. */
-static bool shpt_mirror_unlink(struct shpt_mirror *m)
-{
-	bool linked;
-
-	mutex_lock(&shpt_mirrors_lock);
-	linked = m->linked;
-	if (linked) {
-		list_del_init(&m->node);
-		m->linked = false;
-	}
-	mutex_unlock(&shpt_mirrors_lock);
-	return linked;
 }
 
 static int shpt_mirror_populate_new(struct shpt_mirror *m)
@@ -1597,27 +1575,18 @@ out_unlock:
  */
 void shpt_mirror_get_stats(struct shpt_mirror_stats *s)
 {
-	int cpu, i;
+	u64 *sum = (u64 *)s;
+	unsigned int i;
+	int cpu;
 
+	/* Summed word by word: the struct is nothing but u64 counters. */
+	BUILD_BUG_ON(sizeof(*s) % sizeof(u64));
 	memset(s, 0, sizeof(*s));
 	for_each_possible_cpu(cpu) {
-		const struct shpt_mirror_pcpu *p = per_cpu_ptr(&shpt_mstats, cpu);
+		const u64 *p = (const u64 *)per_cpu_ptr(&shpt_mstats, cpu);
 
-		s->lookups += READ_ONCE(p->lookups);
-		s->hits += READ_ONCE(p->hits);
-		s->misses += READ_ONCE(p->misses);
-		s->fills += READ_ONCE(p->fills);
-		s->faults += READ_ONCE(p->faults);
-		s->not_present += READ_ONCE(p->not_present);
-		s->nofill += READ_ONCE(p->nofill);
-		for (i = 0; i < SHPT_EV_NR; i++)
-			s->inval[i] += READ_ONCE(p->inval[i]);
-		s->inval_pages += READ_ONCE(p->inval_pages);
-		s->inval_busy += READ_ONCE(p->inval_busy);
-		s->inval_entries += READ_ONCE(p->inval_entries);
-		s->inval_sweeps += READ_ONCE(p->inval_sweeps);
-		s->retries += READ_ONCE(p->retries);
-		s->alloc_fail += READ_ONCE(p->alloc_fail);
+		for (i = 0; i < sizeof(*s) / sizeof(u64); i++)
+			sum[i] += READ_ONCE(p[i]);
 	}
 	s->mirrors = atomic_read(&shpt_nr_mirrors);
 	s->attaches = atomic64_read(&shpt_nr_attaches);
@@ -1635,7 +1604,7 @@ void shpt_mirror_reset_stats(void)
 
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(&shpt_mstats, cpu), 0,
-		       sizeof(struct shpt_mirror_pcpu));
+		       sizeof(struct shpt_mirror_stats));
 }
 
 /**

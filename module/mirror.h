@@ -84,7 +84,8 @@ struct shpt_table;
  * @attaches: successful attaches since load
  *
  * Counters are per-CPU and summed on read, so the sums are not a snapshot
- * of one instant.
+ * of one instant.  mirror.c keeps one of these per CPU and sums them word
+ * by word: add only u64 fields.
  */
 struct shpt_mirror_stats {
 	u64 lookups;
