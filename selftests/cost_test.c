@@ -35,35 +35,15 @@
 
 #define NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
 
-/* The value of debugfs stats line @name, or -1. */
-static long long stat_get(const char *name)
-{
-	char line[256], n[64];
-	unsigned long long v;
-	long long ret = -1;
-	FILE *f;
-
-	f = fopen(SHPT_DEBUGFS "/stats", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %llu", n, &v) == 2 && !strcmp(n, name)) {
-			ret = (long long)v;
-			break;
-		}
-	fclose(f);
-	return ret;
-}
-
 struct costs {
 	long long sweeps, inval_entries, removes;
 };
 
 static int costs_read(struct costs *c)
 {
-	c->sweeps = stat_get("inval_sweeps");
-	c->inval_entries = stat_get("inval_entries");
-	c->removes = stat_get("removes");
+	c->sweeps = shpt_stat("inval_sweeps");
+	c->inval_entries = shpt_stat("inval_entries");
+	c->removes = shpt_stat("removes");
 	return c->sweeps < 0 || c->inval_entries < 0 || c->removes < 0 ?
 	       -1 : 0;
 }
@@ -155,7 +135,7 @@ FIXTURE_SETUP(cost)
 	self->fd = shpt_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", SHPT_DEV,
 				      strerror(errno));
-	if (stat_get("inval_sweeps") < 0)
+	if (shpt_stat("inval_sweeps") < 0)
 		SKIP(return, "debugfs stats without inval_sweeps");
 }
 
@@ -263,7 +243,7 @@ TEST_F_TIMEOUT(cost, own_entries_only, 90)
 	TH_LOG("big asid: %u of %lu pages HIT", hits, BIG_PAGES);
 	ASSERT_EQ(BIG_PAGES, hits);
 	SHPT_ASSERT_NO_STALE(self->fd, big_asid);
-	ASSERT_EQ(c0.sweeps, stat_get("inval_sweeps"));
+	ASSERT_EQ(c0.sweeps, shpt_stat("inval_sweeps"));
 }
 
 SHPT_HARNESS_MAIN

@@ -19,32 +19,11 @@
 
 static int shpt_reload(const char *params)
 {
-	const char *ko = getenv("SHPT_KO");
-	int fd, ret;
+	int ret = shpt_rmmod();
 
-	if (syscall(__NR_delete_module, "shpt", O_NONBLOCK) && errno != ENOENT)
-		return -errno;
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(__NR_finit_module, fd, params, 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-/* One counter from debugfs stats, or -1. */
-static long long stat_get(const char *name)
-{
-	char buf[8192], *line, *save = NULL;
-	size_t len = strlen(name);
-
-	if (shpt_read_file(SHPT_DEBUGFS "/stats", buf, sizeof(buf)) < 0)
-		return -1;
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		if (!strncmp(line, name, len) && line[len] == ' ')
-			return atoll(line + len + 1);
-	return -1;
+	if (ret && ret != -ENOENT)
+		return ret;
+	return shpt_insmod(getenv("SHPT_KO"), params);
 }
 
 /* Wait until entries * 100 <= max_load * buckets (the worker caught up). */
@@ -53,7 +32,7 @@ static bool wait_load_within(long long max_load_pct)
 	double end = shpt_now() + SETTLE_SECONDS;
 
 	do {
-		if (stat_get("entries") * 100 <= max_load_pct * stat_get("buckets"))
+		if (shpt_stat("entries") * 100 <= max_load_pct * shpt_stat("buckets"))
 			return true;
 		usleep(50000);
 	} while (shpt_now() < end);
@@ -65,7 +44,7 @@ static bool wait_buckets(long long want)
 	double end = shpt_now() + SETTLE_SECONDS;
 
 	do {
-		if (stat_get("buckets") == want)
+		if (shpt_stat("buckets") == want)
 			return true;
 		usleep(50000);
 	} while (shpt_now() < end);
@@ -134,16 +113,16 @@ TEST_F_TIMEOUT(hash, grow_answer_shrink, 120)
 	long long pfn;
 
 	SHPT_RETURN_IF_SKIPPED();
-	ASSERT_EQ(64, stat_get("buckets"));
+	ASSERT_EQ(64, shpt_stat("buckets"));
 	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid, SHPT_ATTACH_POPULATE,
 				 &self->asid));
-	ASSERT_LE((long long)NPAGES, stat_get("entries"));
+	ASSERT_LE((long long)NPAGES, shpt_stat("entries"));
 
 	/* 4096+ entries in 64 buckets: the worker must grow the table. */
 	ASSERT_TRUE(wait_load_within(75))
 		TH_LOG("entries %lld buckets %lld after %d s",
-		       stat_get("entries"), stat_get("buckets"), SETTLE_SECONDS);
-	EXPECT_LE(1, stat_get("grows"));
+		       shpt_stat("entries"), shpt_stat("buckets"), SETTLE_SECONDS);
+	EXPECT_LE(1, shpt_stat("grows"));
 
 	/* Every page answers from the table with the real frame. */
 	for (i = 0; i < NPAGES; i += LOOKUP_BATCH) {
@@ -201,12 +180,12 @@ TEST_F_TIMEOUT(hash, grow_answer_shrink, 120)
 
 	/* Gone with the mirror; the table shrinks back to min_buckets. */
 	ASSERT_EQ(0, shpt_detach(self->fd, self->asid));
-	EXPECT_EQ(0, stat_get("entries"));
+	EXPECT_EQ(0, shpt_stat("entries"));
 	EXPECT_TRUE(wait_buckets(64))
-		TH_LOG("buckets %lld after %d s", stat_get("buckets"),
+		TH_LOG("buckets %lld after %d s", shpt_stat("buckets"),
 		       SETTLE_SECONDS);
-	EXPECT_LE(1, stat_get("shrinks"));
-	EXPECT_EQ(0, stat_get("alloc_fail"));
+	EXPECT_LE(1, shpt_stat("shrinks"));
+	EXPECT_EQ(0, shpt_stat("alloc_fail"));
 }
 
 SHPT_HARNESS_MAIN

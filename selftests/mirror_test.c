@@ -936,23 +936,6 @@ TEST_F(mirror, fd_close_detaches)
 
 /* ---- load-time target: reloads the module, so it runs last ---------- */
 
-static int shpt_rmmod(void)
-{
-	return syscall(__NR_delete_module, "shpt", O_NONBLOCK) ? -errno : 0;
-}
-
-static int shpt_insmod(const char *ko, const char *params)
-{
-	int fd, ret;
-
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(__NR_finit_module, fd, params, 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 /*
  * Whether the kernel log after the last @marker line has a "shpt" message
  * containing @needle.

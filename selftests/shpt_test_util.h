@@ -196,6 +196,46 @@ static SHPT_UNUSED int shpt_read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* The value of the debugfs stats line @name, or -1. */
+static SHPT_UNUSED long long shpt_stat(const char *name)
+{
+	char line[256], n[64];
+	unsigned long long v;
+	long long ret = -1;
+	FILE *f;
+
+	f = fopen(SHPT_DEBUGFS "/stats", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %llu", n, &v) == 2 && !strcmp(n, name)) {
+			ret = (long long)v;
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+/* ---- reloading the module (tests that do it leave it loaded) ------- */
+
+static SHPT_UNUSED int shpt_rmmod(void)
+{
+	return syscall(__NR_delete_module, "shpt", O_NONBLOCK) ? -errno : 0;
+}
+
+/* Load the module file @ko with @params ("" for the defaults). */
+static SHPT_UNUSED int shpt_insmod(const char *ko, const char *params)
+{
+	int fd, ret;
+
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(__NR_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
 static SHPT_UNUSED int shpt_write_file(const char *path, const char *val)
 {
 	ssize_t n, len = strlen(val);

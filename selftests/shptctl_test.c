@@ -1312,23 +1312,6 @@ TEST_F(cli, help_on_every_command)
 
 /* ---- module not loaded: reloads the module, so it runs last ------------ */
 
-static int shpt_rmmod(void)
-{
-	return syscall(__NR_delete_module, "shpt", O_NONBLOCK) ? -errno : 0;
-}
-
-static int shpt_insmod(const char *ko)
-{
-	int fd, ret;
-
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(__NR_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 TEST_F_TIMEOUT(tool, module_not_loaded, 60)
 {
 	SHPT_RETURN_IF_SKIPPED();
@@ -1348,7 +1331,7 @@ TEST_F_TIMEOUT(tool, module_not_loaded, 60)
 	/* No assertion until the module is back. */
 	rl = run_tool(&lk, false, "lookup", pid, a0, NULL);
 	rs = run_tool(&st, false, "stats", NULL);
-	reload = shpt_insmod(ko);
+	reload = shpt_insmod(ko, "");
 	ASSERT_EQ(0, reload) TH_LOG("insmod: %s", strerror(-reload));
 
 	ASSERT_EQ(0, rl);
