@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * shpt: /dev/shpt, the control device.  The ioctls are defined in
- * include/uapi/linux/shpt.h; the work is done in mirror.c.
+ * include/uapi/linux/shpt.h; the work is done behind mirror.h (mirror.c,
+ * access.c, index.c, snapshot.c, verify.c).
  *
  * Errors a caller can cause (the same table is in mirror.h, DOC: Errors a
  * user can cause, and in Documentation/usage.rst):

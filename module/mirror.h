@@ -5,7 +5,9 @@
  * A mirror ties one mm_struct to one never-reused ASID.  An
  * mmu_interval_notifier over the whole user address space keeps the ASID's
  * entries in the global table coherent with the real page tables; see
- * mirror.c (DOC: Coherence) for the protocol and the lock rules.
+ * mirror.c (DOC: Coherence) for the protocol and mirror_internal.h (DOC:
+ * Lock rules) for the lock rules.  The implementation is split by concern:
+ * mirror.c, access.c, index.c, snapshot.c and verify.c.
  */
 #ifndef _SHPT_MIRROR_H
 #define _SHPT_MIRROR_H
@@ -77,7 +79,7 @@ struct shpt_table;
  * @inval_entries: table entries removed by invalidation callbacks
  *	(RELEASE included; detach's removals are not invalidations)
  * @inval_sweeps: full-table sweeps issued by mirroring; 0 unless a
- *	mirror's entry index lost entries, a bug (mirror.c: DOC: Entry index)
+ *	mirror's entry index lost entries, a bug (index.c: DOC: Entry index)
  * @retries: hmm_range_fault -EBUSY and notifier-sequence retries
  * @alloc_fail: entries not inserted because a GFP_NOWAIT allocation failed
  * @mirrors: mirrors currently attached (dead ones included)

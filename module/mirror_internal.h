@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shpt: what the mirroring files share; not an API (mirror.h is).
+ *
+ *   mirror.c    a mirror's life: attach, detach, release, the notifier
+ *               callback, lookup and populate, stats, init and exit
+ *   access.c    who may attach
+ *   index.c     each mirror's index of its own entries
+ *   snapshot.c  hmm_range_fault() snapshots, for populate and fill
+ *   verify.c    the shadow against the real page tables
+ *
+ * struct shpt_mirror and the lock rules that all of them follow (DOC: Lock
+ * rules) are here; the coherence protocol is mirror.c's DOC: Coherence.
+ */
+#ifndef _SHPT_MIRROR_INTERNAL_H
+#define _SHPT_MIRROR_INTERNAL_H
+
+#include <linux/bits.h>
+#include <linux/hmm.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/minmax.h>
+#include <linux/mm_types.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rwsem.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "mirror.h"
+#include "table.h"
+
+struct pid;
+
+/**
+ * DOC: Lock rules
+ *
+ * shpt_mirrors_lock (mutex, mirror.c)
+ *	protects shpt_mirrors and each mirror's @node.  Unlinking a mirror
+ *	from the list under this lock is what decides who tears it down:
+ *	detach, fd close, the release work and module exit each unlink
+ *	first and tear down only what they unlinked, so a mirror is torn
+ *	down exactly once.  No other shpt lock is taken under it.
+ *
+ * mirror->op_sem (rw_semaphore)
+ *	held for read by the operations that use the mirror (lookup,
+ *	populate) and for write by verify (which must see no concurrent
+ *	insert) and by teardown, which sets @gone.  After that no operation
+ *	can start, so the notifier can be removed.
+ *	Order: op_sem -> mmap_lock -> mirror->lock.
+ *
+ * mirror->lock (mutex)
+ *	the lock the invalidate callback takes.  Guards the ASID's entries in
+ *	the table (every insert and remove of this ASID is done under it),
+ *	their index (@idx4k, @idx2m), @dead and the per-mirror counters.
+ *	Callbacks are called with mmap_lock held, from reclaim and with
+ *	rmap locks held, so under mirror->lock: no GFP_KERNEL allocation
+ *	(inserts and index updates use GFP_NOWAIT and a failure only leaves
+ *	an entry missing), no mmap_lock, no mmu_interval_read_begin() and no
+ *	mmu_interval_notifier_remove().
+ *
+ * Release (the process exits) vs detach vs fd close vs rmmod: the RELEASE
+ * callback only marks the mirror dead and empties its ASID, under
+ * mirror->lock; it never frees anything.  Teardown (from whoever unlinked
+ * the mirror) sets @gone under op_sem, then mmu_interval_notifier_remove()
+ * waits for callbacks in flight, then the ASID is emptied under
+ * mirror->lock (a live mirror still has entries; a dead one has none),
+ * and the last kref frees it: operations in flight hold a kref, and the
+ * @gone check under op_sem turns them away.  A module-owned mirror whose
+ * process exits is detached by a work item, because the callback cannot
+ * remove its own notifier; module exit tears the rest down and then drains
+ * the work queue.
+ */
+
+#define SHPT_PMD_ORDER		(PMD_SHIFT - PAGE_SHIFT)
+#define SHPT_PMD_PAGES		BIT(SHPT_PMD_ORDER)
+/* The order-0 index maps 32 pages per xarray slot (DOC: Entry index). */
+#define SHPT_IDX_SHIFT		5
+#define SHPT_IDX_PAGES		BIT(SHPT_IDX_SHIFT)
+/* Index slots visited between reschedules, where sleeping is allowed. */
+#define SHPT_IDX_STEP		64
+
+/**
+ * struct shpt_mirror - one mirrored address space
+ * @asid: address-space id; constant
+ * @mm: the mirrored mm, mmgrab()ed for the mirror's life; constant
+ * @pid: the process's pid, referenced; constant
+ * @comm: the process's command name at attach; constant
+ * @owner: the owning open file, NULL for the pid= parameter; constant
+ * @node: link in shpt_mirrors, or in a private list of the thread that
+ *	unlinked it; shpt_mirrors_lock while @linked
+ * @linked: on shpt_mirrors; shpt_mirrors_lock.  Whoever clears it tears
+ *	the mirror down.
+ * @ref: references: one for the list, one per operation, one for a
+ *	queued release work
+ * @notifier: whole-space interval notifier
+ * @op_sem: see DOC: Lock rules
+ * @gone: torn down; set under @op_sem held for write
+ * @lock: the callback lock, see DOC: Lock rules
+ * @dead: the process has exited, no more inserts; @lock
+ * @entries: entries of @asid in the table; @lock (READ_ONCE readers)
+ * @fills: lookups resolved by a fill or fault; @lock
+ * @invalidations: invalidate callbacks that ran; @lock
+ * @inval_pages: pages they covered; @lock
+ * @idx4k: order-0 entry index, vpn >> 5 -> value of a 32-page bitmap;
+ *	changed and walked only under @lock (the xarray's own spinlock
+ *	guards its internals).  See DOC: Entry index.
+ * @idx2m: order-9 entry index, vpn >> 9 -> value 1; same rule as @idx4k
+ * @release_work: detaches a module-owned mirror after its process exits
+ */
+struct shpt_mirror {
+	u64 asid;
+	struct mm_struct *mm;
+	struct pid *pid;
+	char comm[TASK_COMM_LEN];
+	struct shpt_mirror_owner *owner;
+	struct list_head node;
+	bool linked;
+	struct kref ref;
+	struct mmu_interval_notifier notifier;
+	struct rw_semaphore op_sem;
+	bool gone;
+	struct mutex lock;		/* the callback lock */
+	bool dead;
+	u64 entries;
+	u64 fills;
+	u64 invalidations;
+	u64 inval_pages;
+	struct xarray idx4k;		/* @lock */
+	struct xarray idx2m;		/* @lock */
+	struct work_struct release_work;
+};
+
+/**
+ * struct shpt_snap - a consistent snapshot of part of one VMA
+ * @start: first address snapshotted
+ * @end: end of the snapshot (exclusive); the caller continues from here
+ * @vma_start: start of the VMA it lies in
+ * @vma_end: end of that VMA
+ * @vm_flags: that VMA's flags
+ * @anon: vma_is_anonymous()
+ * @pfns: hmm_range_fault() output, one per page of [@start, @end)
+ */
+struct shpt_snap {
+	unsigned long start;
+	unsigned long end;
+	unsigned long vma_start;
+	unsigned long vma_end;
+	unsigned long vm_flags;
+	bool anon;
+	unsigned long *pfns;
+};
+
+/*
+ * Module-wide counters, per CPU, defined in mirror.c and summed by
+ * shpt_mirror_get_stats().  Written only by the owning CPU with
+ * this_cpu_*(); the levels (@mirrors, @attaches) are kept in atomics and
+ * stay 0 here.
+ */
+DECLARE_PER_CPU(struct shpt_mirror_stats, shpt_mstats);
+#define shpt_mstat_inc(field)		this_cpu_inc(shpt_mstats.field)
+#define shpt_mstat_add(field, n)	this_cpu_add(shpt_mstats.field, n)
+
+/* The table every mirror inserts into; set by shpt_mirror_init(). */
+extern struct shpt_table *shpt_mtable;
+
+/* The first and the last (inclusive) index slots of a VPN range. */
+static inline void shpt_idx_span(u64 first, u64 last, unsigned int shift,
+				 unsigned long *lo, unsigned long *hi)
+{
+	*lo = first >> shift;
+	*hi = (last - 1) >> shift;
+}
+
+/* The bits of group @idx that lie in [first, last). */
+static inline unsigned long shpt_idx_mask(unsigned long idx, u64 first,
+					  u64 last)
+{
+	u64 base = (u64)idx << SHPT_IDX_SHIFT;
+	unsigned int lo = max(first, base) - base;
+	unsigned int hi = min(last, base + SHPT_IDX_PAGES) - base;
+
+	return GENMASK(hi - 1, lo);
+}
+
+/* The pfn in an hmm_range_fault() output word (6.1 has no helper). */
+static inline unsigned long shpt_hmm_pfn(unsigned long hpfn)
+{
+	return hpfn & ~HMM_PFN_FLAGS;
+}
+
+/* mirror.c */
+struct shpt_mirror *shpt_mirror_get(u64 asid, struct shpt_mirror_owner *owner);
+void shpt_mirror_put(struct shpt_mirror *m);
+int shpt_check_range(unsigned long *start, unsigned long *end);
+
+/* access.c */
+int shpt_mirror_find_target(struct pid *pid, bool check_perm,
+			    struct task_struct **taskp, struct mm_struct **mmp);
+
+/* index.c */
+bool shpt_mirror_insert(struct shpt_mirror *m, u64 vpn, u64 pfn,
+			unsigned int order, u32 flags);
+unsigned long shpt_mirror_remove_range(struct shpt_mirror *m,
+				       unsigned long start, unsigned long end,
+				       bool can_sleep);
+unsigned long shpt_mirror_empty(struct shpt_mirror *m, bool can_sleep);
+
+/* snapshot.c */
+int shpt_snap_range(struct shpt_mirror *m, unsigned long start,
+		    unsigned long end, struct shpt_range_result *r, bool verify);
+int shpt_populate_range(struct shpt_mirror *m, unsigned long start,
+			unsigned long end, struct shpt_range_result *r);
+int shpt_mirror_fill(struct shpt_mirror *m, u64 vpn, unsigned int lflags,
+		     struct shpt_mapping *out);
+
+/* verify.c */
+void shpt_verify_snap(struct shpt_mirror *m, const struct shpt_snap *s,
+		      struct shpt_range_result *r);
+
+#endif /* _SHPT_MIRROR_INTERNAL_H */
