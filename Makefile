@@ -34,7 +34,8 @@ DEPS_PKGS := build-essential make gcc libc6-dev xz-utils perl kmod \
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static cpio \
 	sparse liburcu-dev libsodium-dev clang llvm libclang-rt-14-dev \
-	valgrind python3 python3-sphinx dkms
+	valgrind python3 python3-sphinx dkms \
+	flex bison bc libelf-dev libssl-dev
 
 # Files unpacked from the linux-source tarball into build/ksrc; nothing
 # from it is committed.
@@ -80,9 +81,19 @@ VM_LOCKED = mkdir -p $(VM_DIR) && \
 	{ flock -n $(VM_DIR).lock true || echo "-- waiting for another VM run in $(VM_DIR)"; } && \
 	flock $(VM_DIR).lock $(MAKE) --no-print-directory
 
+# ---- debug kernel (make check-debug) ----------------------------------
+
+# The debug kernel (KASAN, lockdep, kmemleak, failslab, KUnit) is built
+# once per config fragment by tools/vm/debug-kernel.sh into
+# $(SHPT_CACHE)/debug-kernel/ (default /var/cache/shpt), outside the clone.
+# Timeouts there are scaled by DEBUG_TIMEOUT_SCALE (see init.sh).
+DEBUG_TIMEOUT_SCALE ?= 6
+DEBUG_VM_TIMEOUT ?= 3600
+DEBUG_VM_DIR ?= $(BUILD)/vm-debug
+
 # ---- lint variables -----------------------------------------------------
 
-LINT_KERNEL_C := $(wildcard $(TOP)/module/*.c $(TOP)/module/*.h)
+LINT_KERNEL_C := $(wildcard $(TOP)/module/*.c $(TOP)/module/*.h $(TOP)/module/kunit/*.c)
 LINT_UAPI_H := $(shell find $(TOP)/include/uapi -name '*.h')
 LINT_C := $(LINT_KERNEL_C) $(LINT_UAPI_H)
 CHECKPATCH := $(KSRC)/scripts/checkpatch.pl --strict --no-tree --quiet \
@@ -90,6 +101,7 @@ CHECKPATCH := $(KSRC)/scripts/checkpatch.pl --strict --no-tree --quiet \
 
 .PHONY: all module modules clean distclean deps ksrc selftests \
 	vm-module vm-initramfs check check-vm check-host bench-host demo vm \
+	debug-kernel check-debug \
 	_check-all _check-vm _demo _vm \
 	lint sparse checkpatch kernel-doc tools htmldocs help
 
@@ -107,6 +119,9 @@ help:
 	@echo '                    T=prog[:test][,...] runs only those selftests (no host tests)'
 	@echo '  make check-vm     only the VM selftests (no deps, no host tests)'
 	@echo '  make check-host   only the host tests (tools/testing)'
+	@echo '  make debug-kernel build (once, ~20 min) the KASAN/lockdep/kmemleak/KUnit test kernel'
+	@echo '                    into $$SHPT_CACHE (default /var/cache/shpt)'
+	@echo '  make check-debug  the VM selftests, shpt_kunit and kmemleak on that kernel (T= works)'
 	@echo '  make bench-host   host benchmarks (tools/testing)'
 	@echo '  make demo         boot the VM, load shpt, mirror the workloads with shptctl, show'
 	@echo '                    stats and chain histograms, then a hash flood (modulo vs siphash)'
@@ -165,7 +180,9 @@ vm-initramfs: vm-module selftests
 		$(MAKE) -C $(TOP)/tools install STATIC=1 O=$(VM_DIR)/tools \
 			DESTDIR=$(VM_ROOT) PREFIX=/usr; \
 	fi
-	@VM_EXTRA_BINS='$(VM_EXTRA_BINS)' VM_EXTRA_FILES='$(VM_EXTRA_FILES)' \
+	@kunit=; if [ -f $(VM_SRC)/shpt_kunit.ko ]; then \
+		kunit=$(VM_SRC)/shpt_kunit.ko:/lib/modules/shpt_kunit.ko; fi; \
+	VM_EXTRA_BINS='$(VM_EXTRA_BINS)' VM_EXTRA_FILES="$(VM_EXTRA_FILES) $$kunit" \
 		$(TOP)/tools/vm/mkinitramfs.sh $(VM_ROOT) $(VM_SRC)/shpt.ko $(VM_INITRD)
 	@echo "  INITRAMFS $(VM_INITRD) ($$(du -k $(VM_INITRD) | cut -f1) KiB)"
 
@@ -181,6 +198,19 @@ demo: deps
 # The interactive VM has a directory of its own and takes no lock.
 vm: deps
 	@$(MAKE) --no-print-directory VM_DIR=$(BUILD)/vm-shell _vm
+
+debug-kernel: deps
+	@$(TOP)/tools/vm/debug-kernel.sh >/dev/null
+
+# The VM selftests on the debug kernel, in a VM directory of their own so
+# that they can run beside "make check".
+check-debug: deps
+	@dk=$$($(TOP)/tools/vm/debug-kernel.sh) && \
+	$(MAKE) --no-print-directory VM_DIR=$(DEBUG_VM_DIR) VM_KVER=debug \
+		VM_KDIR=$$dk/build VM_KERNEL=$$dk/build/arch/x86/boot/bzImage \
+		VM_TIMEOUT=$(DEBUG_VM_TIMEOUT) \
+		VM_CMDLINE_EXTRA='shpt_timeout_scale=$(DEBUG_TIMEOUT_SCALE) $(VM_CMDLINE_EXTRA)' \
+		check-vm
 
 # Host tests first (when present and no T=); their exit status is one of
 # the checks in the VM report, so its last line covers both.

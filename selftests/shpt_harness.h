@@ -8,6 +8,8 @@
  *   -t NAME    run only NAME: a test name, "fixture.test" or
  *              "fixture.variant.test"; may be repeated
  *
+ * and scales every test's timeout by $SHPT_TIMEOUT_SCALE.
+ *
  * A fixture variant is kept when a selected test matches it, and a test
  * runs in every kept variant of its fixture.  "make check T=prog:NAME"
  * passes "-t NAME".
@@ -180,6 +182,33 @@ static void shpt_harness_args(int argc, char **argv)
 }
 
 /*
+ * SHPT_TIMEOUT_SCALE=N in the environment multiplies every test's harness
+ * timeout by N (1 to 100): a KASAN and lockdep kernel under emulation runs
+ * several times slower ("make check-debug" sets it).  The tests' own
+ * bounded loops stay as they are.
+ */
+static inline int shpt_timeout_scale(void)
+{
+	const char *env = getenv("SHPT_TIMEOUT_SCALE");
+	int scale = env ? atoi(env) : 1;
+
+	return scale >= 1 && scale <= 100 ? scale : 1;
+}
+
+static void shpt_harness_scale_timeouts(void)
+{
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+	int scale = shpt_timeout_scale();
+
+	if (scale == 1)
+		return;
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout *= scale;
+}
+
+/*
  * First statement of a TEST_F() body whose FIXTURE_SETUP() may SKIP():
  * 6.1's harness runs the body even then.
  */
@@ -199,6 +228,7 @@ static void shpt_harness_args(int argc, char **argv)
 	int main(int argc, char **argv)					\
 	{								\
 		shpt_harness_args(argc, argv);				\
+		shpt_harness_scale_timeouts();				\
 		return test_harness_run(argc, argv);			\
 	}
 

@@ -8,6 +8,10 @@
 #   shpt_mode=demo    run /usr/lib/shpt/demo-guest.sh, power off
 #   shpt_mode=shell   interactive shell on the console
 #   shpt_tests=a,b:c  check only these: a test binary, or binary:test
+#   shpt_timeout_scale=N  multiply every test timeout by N (debug kernels)
+#
+# With /lib/modules/shpt_kunit.ko in the initramfs (a CONFIG_KUNIT kernel),
+# check runs it first; on a kmemleak kernel it reports leaks after rmmod.
 #
 # Everything the host parses is a line "@shpt <event> [args]"; see
 # tools/vm/report.awk.  Test output between "test-begin" and "test-end" is
@@ -91,9 +95,50 @@ shpt_kernel_report() {
 	shpt_mark "dmesg-end"
 }
 
+KMEMLEAK=/sys/kernel/debug/kmemleak
+KUNIT_KO=/lib/modules/shpt_kunit.ko
+
+# shpt_kmemleak_scan: report what kmemleak finds now.  An object is only
+# reported once it is 5 s old and still unreferenced after a scan, so wait,
+# then scan twice (a pointer in flight can hide an object from one scan).
+shpt_kmemleak_scan() {
+	sleep 6
+	echo scan >$KMEMLEAK
+	echo scan >$KMEMLEAK
+	shpt_mark "kmemleak-begin"
+	cat $KMEMLEAK
+	shpt_mark "kmemleak-end"
+}
+
+# shpt_run_kunit: load shpt_kunit.ko, whose tests run in its init, and
+# print the suite's KTAP from the kernel log with the timestamps and one
+# level of indentation removed, as if it were a test binary.
+shpt_run_kunit() {
+	name=shpt_kunit
+	shpt_kmsg "test-begin $name"
+	shpt_mark "test-begin $name"
+	timeout "$TEST_TIMEOUT" insmod $KUNIT_KO
+	rc=$?
+	dmesg | sed -n 's/^\[[ 0-9.]*\] //; /^    # Subtest: shpt_/,/^ok [0-9]* shpt_/{ s/^    //p; }'
+	rmmod shpt_kunit 2>/dev/null
+	shpt_mark "test-end $name rc=$rc"
+	shpt_kmsg "test-end $name rc=$rc"
+}
+
 shpt_check() {
 	TEST_TIMEOUT=$(sed -n 's/^timeout=//p' "$SELFTESTS/settings" 2>/dev/null)
 	: "${TEST_TIMEOUT:=120}"
+	# A debug kernel is several times slower: shpt_timeout_scale=N on the
+	# command line scales this timeout and, through the environment, each
+	# test's own (selftests/shpt_harness.h).
+	export SHPT_TIMEOUT_SCALE=${shpt_timeout_scale:-1}
+	TEST_TIMEOUT=$((TEST_TIMEOUT * SHPT_TIMEOUT_SCALE))
+	# On a kmemleak kernel, forget what boot left unreferenced: only what
+	# happens from here on is reported.
+	if [ -w $KMEMLEAK ]; then
+		echo scan >$KMEMLEAK
+		echo clear >$KMEMLEAK
+	fi
 	if [ -n "${shpt_tests:-}" ]; then
 		tests=$(echo "$shpt_tests" | tr ',' ' ')
 	else
@@ -101,6 +146,10 @@ shpt_check() {
 	fi
 
 	shpt_mark "tests $(echo $tests)"
+	if [ -f $KUNIT_KO ] && [ -z "${shpt_tests:-}" ]; then
+		shpt_mark "tests shpt_kunit"
+		shpt_run_kunit
+	fi
 	if shpt_insmod; then
 		for t in $tests; do
 			case $t in
@@ -118,11 +167,8 @@ shpt_check() {
 		for f in /sys/module/shpt /dev/shpt /sys/kernel/debug/shpt; do
 			[ -e $f ] && shpt_mark "leftover $f"
 		done
-		# On a kmemleak kernel, look for leaks now rather than in 10 min.
-		if [ -w /sys/kernel/debug/kmemleak ]; then
-			echo scan >/sys/kernel/debug/kmemleak
-			cat /sys/kernel/debug/kmemleak
-		fi
+		# On a kmemleak kernel, look for leaks now that all is unloaded.
+		[ -w $KMEMLEAK ] && shpt_kmemleak_scan
 	fi
 	shpt_kernel_report
 }

@@ -15,7 +15,9 @@
 #              debugfs or sysfs entry after rmmod
 #   rmmod      the final rmmod worked
 #   dmesg      no kernel log line matches the "bad" pattern below
-#   taint      /proc/sys/kernel/tainted has no bit but O and E
+#   taint      /proc/sys/kernel/tainted has no bit but O and E (and N,
+#              "a test module ran", when shpt_kunit ran)
+#   kmemleak   nothing unreferenced after rmmod (only on a kmemleak kernel)
 #   host       the host tests (only when they ran)
 # A skipped test (KTAP "ok N ... # SKIP") is counted apart and is not a
 # failure.  The last line printed is always "N passed, N failed"; the
@@ -102,7 +104,7 @@ BEGIN {
 	# Only report lines: a debug kernel's boot banners ("kmemleak: Kernel
 	# memory leak detector initialized", "RCU lockdep checking is
 	# enabled") must not match.
-	bad = "BUG:|WARNING:|Oops|general protection|RCU stall|rcu_sched detected stalls|rcu: INFO|possible circular locking|lockdep is turned off|KASAN|suspected memory leak|UBSAN:|list_add corruption|list_del corruption|Call Trace|kernel BUG|Kernel panic|BUG [^ ]+ \\("
+	bad = "BUG:|WARNING:|Oops|general protection|RCU stall|rcu_sched detected stalls|rcu: INFO|possible circular locking|lockdep is turned off|KASAN|suspected memory leak|UBSAN:|list_add corruption|list_del corruption|Call Trace|kernel BUG|Kernel panic|BUG [^ ]+ \\(|ODEBUG:|page dumped because|INFO: task .* blocked|unreferenced object"
 	taint_letters = "PFSRMBUDAWCIOELKXTN"
 	allowed_taint = 4096 + 8192	# O (out-of-tree) and E (unsigned)
 	ring = 30
@@ -115,12 +117,26 @@ BEGIN {
 	booted = 0
 	ndmesg_bad = 0
 	module_problems = ""
+	inleak = 0
+	nleaks = 0
+	kmemleak = 0
 }
 
 {
 	sub(/\r$/, "")
 	nlines++
 	last[nlines % ring] = $0
+}
+
+inleak && index($0, "@shpt kmemleak-end") == 0 {
+	if ($0 ~ /unreferenced object/) {
+		nleaks++
+		if (nleaks == 1)
+			first_leak = $0
+	}
+	if (nleak_lines < 40)
+		leak_lines[++nleak_lines] = $0
+	next
 }
 
 indmesg && index($0, "@shpt dmesg-end") == 0 {
@@ -177,6 +193,11 @@ index($0, "@shpt ") {
 		rmmod = a[2] == "ok" ? "ok" : ev
 	} else if (a[1] == "taint") {
 		taint = a[2]
+	} else if (a[1] == "kmemleak-begin") {
+		inleak = 1
+		kmemleak = 1
+	} else if (a[1] == "kmemleak-end") {
+		inleak = 0
 	} else if (a[1] == "dmesg-begin") {
 		indmesg = 1
 	} else if (a[1] == "dmesg-end") {
@@ -269,8 +290,12 @@ END {
 			rest -= 4096
 		if (int(rest / 8192) % 2)
 			rest -= 8192
-		vm_check("taint", rest == 0, taint " (" taint_flags(taint) "); only O and E are expected")
+		if (("shpt_kunit" in done_test) && int(rest / 262144) % 2)
+			rest -= 262144
+		vm_check("taint", rest == 0, taint " (" taint_flags(taint) "); only O and E (N after KUnit) are expected")
 	}
+	if (kmemleak)
+		vm_check("kmemleak", nleaks == 0, nleaks " unreferenced object(s), first: " first_leak)
 	if (host_rc != "") {
 		host_counts(host_log)
 		vm_check("host tests (make check-host)", host_rc == 0, "exit status " host_rc)
@@ -286,6 +311,12 @@ END {
 			for (i = 1; i <= ndmesg_bad && i <= 10; i++)
 				print "  " dmesg_bad[i]
 		}
+	}
+	if (nleaks) {
+		print ""
+		print "kmemleak report (first 40 lines; the full report is in " logfile "):"
+		for (i = 1; i <= nleak_lines; i++)
+			print "  " leak_lines[i]
 	}
 	if (!done) {
 		print ""
