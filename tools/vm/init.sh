@@ -145,11 +145,18 @@ shpt_check() {
 		tests=$(cat "$SELFTESTS/tests.list")
 	fi
 
-	shpt_mark "tests $(echo $tests)"
-	if [ -f $KUNIT_KO ] && [ -z "${shpt_tests:-}" ]; then
-		shpt_mark "tests shpt_kunit"
-		shpt_run_kunit
+	# shpt_kunit runs first when present: always in a full run, and with
+	# shpt_tests only when named there.
+	kunit=
+	if [ -f $KUNIT_KO ]; then
+		case ",${shpt_tests:-shpt_kunit}," in
+		*,shpt_kunit,*) kunit=shpt_kunit ;;
+		esac
 	fi
+	tests=$(for t in $tests; do [ "$t" = shpt_kunit ] || echo "$t"; done)
+
+	shpt_mark "tests $(echo $kunit $tests)"
+	[ -n "$kunit" ] && shpt_run_kunit
 	if shpt_insmod; then
 		for t in $tests; do
 			case $t in
