@@ -4,38 +4,9 @@
  * include/uapi/linux/shpt.h; the work is done behind mirror.h (mirror.c,
  * access.c, index.c, snapshot.c, verify.c).
  *
- * Errors a caller can cause (the same table is in mirror.h, DOC: Errors a
- * user can cause, and in Documentation/usage.rst):
- *
- *   -ENOTTY   unknown ioctl command
- *   -EFAULT   the argument struct is not readable and writable user
- *             memory, or LOOKUP's @addrs is not readable or @results not
- *             writable (NULL included); checked before any work
- *   -EINVAL   @size != sizeof(struct); unknown @flags bits (LOOKUP:
- *             also NOFILL together with FAULT); nonzero @__pad;
- *             ATTACH: pid <= 0 or a kernel thread; LOOKUP: @count == 0,
- *             or an address not page aligned or not below TASK_SIZE_MAX
- *             (kernel, non-canonical); POPULATE/VERIFY: @start or @end
- *             not page aligned, @start >= @end (0, 0 means everything),
- *             @end > TASK_SIZE_MAX
- *   -E2BIG    LOOKUP: @count > SHPT_LOOKUP_MAX
- *   -ESRCH    ATTACH: no such pid (caller's namespace), exiting or zombie;
- *             LOOKUP/POPULATE: the mirrored process has exited
- *   -EPERM    ATTACH: no CAP_SYS_PTRACE over the target, and the
- *             allow_user rule (same ids, dumpable) does not apply
- *   -EEXIST   ATTACH: the target's mm is mirrored already
- *   -ENOENT   DETACH/LOOKUP/POPULATE/VERIFY: no such ASID for this file
- *             (unknown, detached already, attached through another file;
- *             module-owned mirrors: usable with CAP_SYS_ADMIN, never
- *             detachable)
- *   -ENOSPC   ATTACH: ASIDs used up (SHPT_ASID_MAX attaches since load)
- *   -ENOMEM   out of memory
- *   -EAGAIN   LOOKUP fill, POPULATE, VERIFY: the address space kept
- *             changing and the bounded retries ran out; retry
- *   -EINTR    fatal signal during POPULATE/VERIFY/LOOKUP
- *
- * Checks run in this order: the struct is read (-EFAULT), then @size,
- * @flags, @__pad and the counts, then the addresses, then the ASID.
+ * Who may open the device and attach: Documentation/access.rst.  Every
+ * errno a caller can cause, and the order in which the checks run, are
+ * in the one errno table, Documentation/usage.rst ("Errors").
  */
 #define pr_fmt(fmt) "shpt-chardev: " fmt
 
@@ -64,6 +35,12 @@ static int shpt_open(struct inode *inode, struct file *file)
 {
 	struct shpt_file *f;
 
+	/*
+	 * Root only unless allow_user=1, whatever mode the node was given
+	 * (an admin's chmod alone does not open the device up).
+	 */
+	if (!shpt_config.allow_user && !capable(CAP_SYS_PTRACE))
+		return -EPERM;
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
@@ -249,19 +226,18 @@ static const struct file_operations shpt_fops = {
 	.llseek		= no_llseek,
 };
 
-/*
- * Anyone may open the device: each ioctl checks the caller's rights
- * against its target (see the attach rules in Documentation).
- */
+/* The mode is set by shpt_chardev_init(), from allow_user. */
 static struct miscdevice shpt_miscdev = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "shpt",
 	.fops	= &shpt_fops,
-	.mode	= 0666,
 };
 
 /**
  * shpt_chardev_init() - register /dev/shpt
+ *
+ * The node is created 0600 (root only), or 0666 with allow_user=1; udev
+ * rules may change its mode and group afterwards.
  *
  * Return: 0, or the errno of misc_register().
  */
@@ -269,6 +245,8 @@ int shpt_chardev_init(void)
 {
 	int err;
 
+	/* Root only by default; allow_user=1 opens the node to everyone. */
+	shpt_miscdev.mode = shpt_config.allow_user ? 0666 : 0600;
 	err = misc_register(&shpt_miscdev);
 	if (err)
 		pr_err("cannot register /dev/%s: %d\n", shpt_miscdev.name, err);

@@ -103,6 +103,10 @@ MODULE_PARM_DESC(min_load,
 module_param_named(max_chain, shpt_config.table.max_chain, uint, 0444);
 MODULE_PARM_DESC(max_chain,
 		 "an insert into a longer chain rekeys the table (flood defence); 0 disables; at most 65536 (default 16)");
+/* Load time only: the mode of /dev/shpt is fixed when it is registered. */
+module_param_named(allow_user, shpt_config.allow_user, bool, 0444);
+MODULE_PARM_DESC(allow_user,
+		 "make /dev/shpt 0666 and let a caller without CAP_SYS_PTRACE (initial user namespace) attach to its own dumpable processes; LSM ptrace policy is not consulted (default 0: root only)");
 
 static int __init shpt_config_validate_buckets(struct shpt_table_params *p)
 {

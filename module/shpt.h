@@ -22,12 +22,16 @@
  * struct shpt_config - the module parameters, validated
  * @table: how the table is sized and hashed; @table.init_buckets is
  *	already rounded up to a power of two
+ * @allow_user: /dev/shpt is 0666 (not 0600) and a caller without
+ *	CAP_SYS_PTRACE may attach to its own dumpable processes
+ *	(Documentation/access.rst)
  *
  * Written only by parameter parsing and shpt_config_validate() before
  * module_init() finishes; read-only afterwards, so readers take no lock.
  */
 struct shpt_config {
 	struct shpt_table_params table;
+	bool allow_user;
 };
 
 extern struct shpt_config shpt_config;

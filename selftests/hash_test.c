@@ -17,15 +17,6 @@
 #define LOOKUP_BATCH	512U
 #define SETTLE_SECONDS	20
 
-static int shpt_reload(const char *params)
-{
-	int ret = shpt_rmmod();
-
-	if (ret && ret != -ENOENT)
-		return ret;
-	return shpt_insmod(getenv("SHPT_KO"), params);
-}
-
 /* Wait until entries * 100 <= max_load * buckets (the worker caught up). */
 static bool wait_load_within(long long max_load_pct)
 {

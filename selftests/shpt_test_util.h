@@ -236,6 +236,38 @@ static SHPT_UNUSED int shpt_insmod(const char *ko, const char *params)
 	return ret;
 }
 
+/*
+ * Reload the module ($SHPT_KO) with @params: the way to change a load-time
+ * parameter such as allow_user.  Every /dev/shpt fd must be closed first;
+ * rmmod is retried for a while in case a just-exited child still held one.
+ */
+static SHPT_UNUSED int shpt_reload(const char *params)
+{
+	const char *ko = getenv("SHPT_KO");
+	int ret, tries = 500;	/* 10 s */
+
+	if (!ko || !*ko)
+		return -ENOENT;
+	for (;;) {
+		ret = shpt_rmmod();
+		if ((ret != -EAGAIN && ret != -EBUSY) || !--tries)
+			break;
+		usleep(20000);
+	}
+	if (ret && ret != -ENOENT)
+		return ret;
+	return shpt_insmod(ko, params);
+}
+
+/* 1 if the loaded module has allow_user=1, 0 if not, -errno. */
+static SHPT_UNUSED int shpt_allow_user(void)
+{
+	char v[8];
+	int ret = shpt_read_file(SHPT_PARAM_DIR "/allow_user", v, sizeof(v));
+
+	return ret ? ret : v[0] == 'Y';
+}
+
 static SHPT_UNUSED int shpt_write_file(const char *path, const char *val)
 {
 	ssize_t n, len = strlen(val);

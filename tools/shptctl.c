@@ -64,7 +64,7 @@ static const char *shpt_strerror(int err)
 		return "not found";
 	case EPERM:
 	case EACCES:
-		return "permission denied: need CAP_SYS_PTRACE over the target (or load shpt.ko allow_user=1 and mirror your own, dumpable processes)";
+		return "permission denied: need CAP_SYS_PTRACE (or shpt.ko loaded with allow_user=1, and a dumpable process of your own uid)";
 	case ESRCH:
 		return "no such process (or it is exiting)";
 	case EEXIST:
@@ -91,7 +91,8 @@ static int open_dev(void)
 	if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
 		warnx_("%s: module not loaded: insmod shpt.ko", SHPT_DEV);
 	else if (errno == EACCES || errno == EPERM)
-		warnx_("%s: permission denied: run as root", SHPT_DEV);
+		warnx_("%s: permission denied: run as root (or load shpt.ko allow_user=1)",
+		       SHPT_DEV);
 	else
 		warnx_("%s: %s", SHPT_DEV, strerror(errno));
 	return -1;
@@ -938,11 +939,13 @@ static void run_pass(struct run_state *st)
 	st->passes++;
 	/*
 	 * Keep this pass's verdict and histogram only if the mirror was still
-	 * live after they were taken: a dead mirror verifies as empty.
+	 * live after they were taken: a dead mirror (or one whose process is
+	 * exiting) verifies as empty.
 	 */
 	if (!alive || do_verify(st->fd, st->asid, &op) ||
 	    chains_read(&st->chains_tmp) ||
-	    asid_read(st->asid, &r) || !r.found || strcmp(r.state, "dead") == 0)
+	    asid_read(st->asid, &r) || !r.found || !strcmp(r.state, "dead") ||
+	    !strcmp(r.state, "exiting"))
 		return;
 	st->ver = op;
 	st->verified = true;
