@@ -74,6 +74,7 @@ static int shpt_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "grows %llu\n", t.grows);
 	seq_printf(m, "shrinks %llu\n", t.shrinks);
 	seq_printf(m, "rekeys %llu\n", t.rekeys);
+	seq_printf(m, "rekey_retries %llu\n", t.rekey_retries);
 	seq_printf(m, "long_chains %llu\n", t.long_chains);
 	seq_printf(m, "retries %llu\n", s.retries);
 	seq_printf(m, "alloc_fail %llu\n", t.alloc_fail);
@@ -84,6 +85,7 @@ static int shpt_stats_show(struct seq_file *m, void *unused)
 		   shpt_div_or_zero(t.nelems * 1000, t.nbuckets));
 	seq_printf(m, "bytes_in_use %llu\n", t.bytes);
 	seq_printf(m, "mirrors %llu\n", s.mirrors);
+	seq_printf(m, "mirrors_mm %llu\n", s.mirrors_mm);
 	seq_printf(m, "attaches %llu\n", s.attaches);
 	return 0;
 }
@@ -275,7 +277,7 @@ static void shpt_asids_row(const struct shpt_mirror_info *info, void *arg)
 	if (!comm[0])
 		strscpy(comm, "-", sizeof(comm));
 	if (info->dead)
-		state = "dead";
+		state = info->has_mm ? "exiting" : "dead";
 	else
 		state = info->module_owned ? "module" : "live";
 	seq_printf(m, "%llu %d %s %llu %llu %llu %s\n", info->asid, info->pid,

@@ -35,7 +35,11 @@
  * @idx4k, keyed by vpn >> 5: for each group of 32 pages that has order-0
  * entries, xa_mk_value() of a 32-bit map of which ones do;
  *
- * @idx2m, keyed by vpn >> 9: xa_mk_value(1) for each order-9 entry.
+ * @idx2m, keyed by vpn >> 9: xa_mk_value(1) for each order-9 entry; and
+ * at SHPT_IDX1G_BASE + (vpn >> 18), above every order-9 key, the same for
+ * each order-18 entry (a PUD-mapped 1 GiB hugetlb page).  A walk of VPNs
+ * [first, last) visits the order-18 keys of [first >> 18, (last - 1) >> 18]
+ * separately, so an entry that starts before @first is found too.
  *
  * Invariant, under mirror->lock: every entry of the ASID in the table is
  * in the index, and every index bit has its entry.  Only the first half
@@ -65,11 +69,24 @@
  * and the selftests assert it.
  */
 
-/* Index updates happen under the callback lock: never sleep. */
-#define SHPT_IDX_GFP		(GFP_NOWAIT | __GFP_NOWARN)
+/*
+ * Index updates happen under the callback lock: never sleep.  Nodes are
+ * allocated only by inserts, which run in the caller's context (populate,
+ * fill), so they are charged to the caller's memory cgroup.
+ */
+#define SHPT_IDX_GFP		(GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT)
+
+/* The @idx2m slot of an entry of @order (SHPT_PMD_ORDER or SHPT_PUD_ORDER). */
+static unsigned long shpt_idx_huge(u64 vpn, unsigned int order)
+{
+	if (order == SHPT_PUD_ORDER)
+		return SHPT_IDX1G_BASE + (vpn >> SHPT_PUD_ORDER);
+	return vpn >> SHPT_PMD_ORDER;
+}
 
 /*
- * Index @vpn, about to be inserted at @order (0 or SHPT_PMD_ORDER).
+ * Index @vpn, about to be inserted at @order (0, SHPT_PMD_ORDER or
+ * SHPT_PUD_ORDER).
  * Return: 1 if this set its bit (undo with shpt_idx_clear() if the insert
  * fails), 0 if it was set already, or -ENOMEM.
  */
@@ -80,10 +97,10 @@ static int shpt_idx_set(struct shpt_mirror *m, u64 vpn, unsigned int order)
 
 	lockdep_assert_held(&m->lock);
 	if (order) {
-		if (xa_load(&m->idx2m, vpn >> SHPT_PMD_ORDER))
+		bit = shpt_idx_huge(vpn, order);
+		if (xa_load(&m->idx2m, bit))
 			return 0;
-		old = xa_store(&m->idx2m, vpn >> SHPT_PMD_ORDER, xa_mk_value(1),
-			       SHPT_IDX_GFP);
+		old = xa_store(&m->idx2m, bit, xa_mk_value(1), SHPT_IDX_GFP);
 		return xa_is_err(old) ? xa_err(old) : 1;
 	}
 	old = xa_load(&m->idx4k, vpn >> SHPT_IDX_SHIFT);
@@ -114,7 +131,7 @@ static void shpt_idx_clear(struct shpt_mirror *m, u64 vpn, unsigned int order)
 
 	lockdep_assert_held(&m->lock);
 	if (order) {
-		xa_erase(&m->idx2m, vpn >> SHPT_PMD_ORDER);
+		xa_erase(&m->idx2m, shpt_idx_huge(vpn, order));
 		return;
 	}
 	old = xa_load(&m->idx4k, vpn >> SHPT_IDX_SHIFT);
@@ -142,6 +159,14 @@ static unsigned long shpt_idx_remove(struct shpt_mirror *m, u64 first,
 	u64 base;
 
 	lockdep_assert_held(&m->lock);
+	shpt_idx_span(first, last, SHPT_PUD_ORDER, &lo, &hi);
+	xa_for_each_range(&m->idx2m, idx, entry, lo + SHPT_IDX1G_BASE,
+			  hi + SHPT_IDX1G_BASE) {
+		n += shpt_table_remove(shpt_mtable, m->asid,
+				       (u64)(idx - SHPT_IDX1G_BASE) <<
+				       SHPT_PUD_ORDER, SHPT_PUD_ORDER);
+		xa_erase(&m->idx2m, idx);
+	}
 	shpt_idx_span(first, last, SHPT_PMD_ORDER, &lo, &hi);
 	xa_for_each_range(&m->idx2m, idx, entry, lo, hi) {
 		n += shpt_table_remove(shpt_mtable, m->asid,
@@ -209,7 +234,9 @@ unsigned long shpt_mirror_empty(struct shpt_mirror *m, bool can_sleep)
 
 	n = shpt_idx_remove(m, 0, SHPT_VPN_MAX + 1, can_sleep);
 	if (m->entries) {
-		lost = shpt_table_remove_asid(shpt_mtable, m->asid);
+		lost = can_sleep ?
+		       shpt_table_remove_asid_sleepable(shpt_mtable, m->asid) :
+		       shpt_table_remove_asid(shpt_mtable, m->asid);
 		shpt_mstat_inc(inval_sweeps);
 		pr_err("asid %llu: %llu entries missing from the index, %lu swept\n",
 		       m->asid, m->entries, lost);
@@ -226,7 +253,7 @@ unsigned long shpt_mirror_empty(struct shpt_mirror *m, bool can_sleep)
  * @m: the mirror; @m->lock held
  * @vpn: the entry's first page
  * @pfn: its first page frame
- * @order: 0 or SHPT_PMD_ORDER
+ * @order: 0, SHPT_PMD_ORDER or SHPT_PUD_ORDER
  * @flags: SHPT_F_* bits
  *
  * Called with @m->lock held, so only GFP_NOWAIT allocations; a failure

@@ -14,13 +14,16 @@
  * file's alone.  Teardown takes op_sem for write, then mirror->lock after
  * the notifier is removed; the invalidate callback takes only
  * mirror->lock, and only trylocks it when the range is not blockable.
+ * Finding a mirror by ASID takes no lock (RCU).
  */
 #define pr_fmt(fmt) "shpt-mirror: " fmt
 
 #include <linux/atomic.h>
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/module.h>
@@ -28,6 +31,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/rwsem.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
@@ -80,10 +84,60 @@
  * conservative, and VERIFY does not count it.
  */
 
+/**
+ * DOC: ASID recycling
+ *
+ * ASIDs are a finite space (20 bits of the entry's key word, or the
+ * asid_max parameter), so they are recycled, as CPUs recycle PCIDs.
+ * shpt_asids, an allocating xarray (0 is never an ASID), hands them out
+ * with xa_alloc_cyclic() and maps each one to its mirror, so that finding
+ * a mirror by ASID is an RCU lookup.  A slot holds the mirror while it is
+ * linked and a reservation (XA_ZERO_ENTRY) from unlink until the ASID is
+ * freed.
+ *
+ * An ASID is freed only when no lookup can see a previous owner's entry
+ * under it.  Teardown first stops every insert (@gone under op_sem: no
+ * populate or fill is running or can start), removes the notifier (no
+ * callback runs any more) and removes every entry of the ASID from the
+ * table (the entry index, and the safety-net sweep behind it).  Each of
+ * those entries was unlinked from its chain, and retired to the table's
+ * graveyard, before teardown returned.  Only then is the mirror pushed onto
+ * the ASID reaper's list; the reaper waits for a grace period that starts
+ * after the push, then erases the slot.  A reader that could still hold a
+ * pointer to one of the old entries found it inside an RCU read-side
+ * section that began before the entry's unlink, so that section has ended
+ * when synchronize_rcu() returns.  The next owner's lookups start after
+ * xa_alloc_cyclic() returned the ASID, so after the grace period: the
+ * chains they walk no longer lead to any old entry (an unlinked entry is
+ * reachable only from entries unlinked before it, which no new reader
+ * reaches either), and the graveyard is not walked by lookups at all.
+ * Entries in the graveyard keep the old key until the table frees them
+ * after its own grace period; that does not matter, because nothing finds
+ * them.  A rehash moves only linked entries.
+ *
+ * One synchronize_rcu() is paid per batch of torn-down mirrors, in a
+ * work item, so detach does not wait for it.  Cyclic allocation hands
+ * out every other free ASID before a recycled one.  When the space is
+ * full, attach waits for the reaper once (ASIDs waiting for their grace
+ * period are not in use) and only then fails with -ENOSPC.  An attach that
+ * fails before its mirror is linked frees its ASID at once: nothing was
+ * ever inserted under it.
+ */
+
 static int shpt_target_pid;
 module_param_named(pid, shpt_target_pid, int, 0444);
 MODULE_PARM_DESC(pid,
 		 "attach to this process (initial pid namespace) at load time and populate it; the mirror lives until rmmod or until the process exits (default 0: none)");
+
+static unsigned int shpt_asid_max = SHPT_ASID_MAX;
+module_param_named(asid_max, shpt_asid_max, uint, 0444);
+MODULE_PARM_DESC(asid_max,
+		 "largest ASID, 1..1048575 (default 1048575): at most this many mirrors exist at once; ASIDs are recycled");
+
+static unsigned int shpt_max_user_mirrors = 64;
+module_param_named(max_user_mirrors, shpt_max_user_mirrors, uint, 0644);
+MODULE_PARM_DESC(max_user_mirrors,
+		 "mirrors one real uid may have attached at once, dead ones included, over all its fds; attach fails with EMFILE beyond it (default 64, 0: no limit)");
 
 /* See mirror_internal.h; summed by shpt_mirror_get_stats(). */
 DEFINE_PER_CPU(struct shpt_mirror_stats, shpt_mstats);
@@ -91,11 +145,22 @@ DEFINE_PER_CPU(struct shpt_mirror_stats, shpt_mstats);
 struct shpt_table *shpt_mtable;
 
 static DEFINE_MUTEX(shpt_mirrors_lock);
-static LIST_HEAD(shpt_mirrors);			/* shpt_mirrors_lock */
-static atomic64_t shpt_next_asid = ATOMIC64_INIT(0);
+/* ASID -> mirror; see DOC: ASID recycling and DOC: Lock rules. */
+static DEFINE_XARRAY_ALLOC1(shpt_asids);
+static u32 shpt_asid_next;			/* shpt_asids' xa_lock */
+/* mm address -> mirror, for -EEXIST; see DOC: Lock rules. */
+static DEFINE_XARRAY(shpt_mms);
+/* kuid -> xa_mk_value(mirrors charged to it); shpt_mirrors_lock. */
+static DEFINE_XARRAY(shpt_users);
 static atomic_t shpt_nr_mirrors = ATOMIC_INIT(0);
+static atomic_t shpt_nr_mms = ATOMIC_INIT(0);	/* mirrors with an @mm */
 static atomic64_t shpt_nr_attaches = ATOMIC64_INIT(0);
 static struct workqueue_struct *shpt_mirror_wq;
+
+/* Torn-down mirrors whose ASIDs wait for a grace period. */
+static LLIST_HEAD(shpt_asid_graveyard);
+static void shpt_asid_reap_worker(struct work_struct *work);
+static DECLARE_WORK(shpt_asid_reap_work, shpt_asid_reap_worker);
 
 static const char * const shpt_event_names[SHPT_EV_NR] = {
 	[MMU_NOTIFY_UNMAP]		= "unmap",
@@ -125,12 +190,11 @@ static void shpt_mirror_free(struct kref *ref)
 {
 	struct shpt_mirror *m = container_of(ref, struct shpt_mirror, ref);
 
-	/* Empty by now (teardown emptied them); frees nothing else. */
+	/* Empty by now (teardown emptied them); the mm went with the notifier. */
 	xa_destroy(&m->idx4k);
 	xa_destroy(&m->idx2m);
-	mmdrop(m->mm);
-	put_pid(m->pid);
-	kfree(m);
+	/* shpt_mirror_get() may still be looking at @m under RCU. */
+	kfree_rcu(m, rcu);
 }
 
 /**
@@ -175,13 +239,15 @@ static bool shpt_mirror_invalidate(struct mmu_interval_notifier *mni,
 	mmu_interval_set_seq(mni, cur_seq);
 	if (release) {
 		n = shpt_mirror_empty(m, blockable);
-		m->dead = true;
-		/* The list's reference keeps @m alive until the work runs. */
-		if (!m->owner) {
-			kref_get(&m->ref);
-			if (!queue_work(shpt_mirror_wq, &m->release_work))
-				kref_put(&m->ref, shpt_mirror_free);
-		}
+		WRITE_ONCE(m->dead, true);
+		/*
+		 * The work gives the mm back (it cannot be done here: the
+		 * notifier cannot remove itself).  The link reference keeps
+		 * @m alive until the work has its own.
+		 */
+		kref_get(&m->ref);
+		if (!queue_work(shpt_mirror_wq, &m->release_work))
+			kref_put(&m->ref, shpt_mirror_free);
 	} else {
 		n = shpt_mirror_remove_range(m, range->start, range->end,
 					     blockable);
@@ -197,7 +263,7 @@ static const struct mmu_interval_notifier_ops shpt_mirror_notifier_ops = {
 	.invalidate = shpt_mirror_invalidate,
 };
 
-/* Look an entry up at order 0 and then as part of a PMD entry. */
+/* Look an entry up at order 0, then as part of a PMD and a PUD entry. */
 static bool shpt_mirror_find(struct shpt_mirror *m, u64 vpn,
 			     struct shpt_mapping *out)
 {
@@ -205,7 +271,10 @@ static bool shpt_mirror_find(struct shpt_mirror *m, u64 vpn,
 
 	if (shpt_table_lookup(shpt_mtable, m->asid, vpn, 0, out))
 		return true;
-	return shpt_table_lookup(shpt_mtable, m->asid, base, SHPT_PMD_ORDER,
+	if (shpt_table_lookup(shpt_mtable, m->asid, base, SHPT_PMD_ORDER, out))
+		return true;
+	return shpt_table_lookup(shpt_mtable, m->asid,
+				 vpn & ~(SHPT_PUD_PAGES - 1), SHPT_PUD_ORDER,
 				 out);
 }
 
@@ -215,28 +284,30 @@ static bool shpt_mirror_find(struct shpt_mirror *m, u64 vpn,
  * @owner: the caller's file
  *
  * Module-owned mirrors (owner NULL) may be used by CAP_SYS_ADMIN; they can
- * be detached only by their owner, the module.  Takes shpt_mirrors_lock.
+ * be detached only by their owner, the module.  Takes no lock: an RCU
+ * lookup in shpt_asids (DOC: Lock rules).
  *
  * Return: the mirror, with a reference for the caller to drop with
  * shpt_mirror_put(); NULL if @owner may use no mirror @asid.
  */
 struct shpt_mirror *shpt_mirror_get(u64 asid, struct shpt_mirror_owner *owner)
 {
-	struct shpt_mirror *m, *found = NULL;
+	struct shpt_mirror *m;
 
-	mutex_lock(&shpt_mirrors_lock);
-	list_for_each_entry(m, &shpt_mirrors, node) {
-		if (m->asid != asid)
-			continue;
-		if (m->owner == owner ||
-		    (!m->owner && capable(CAP_SYS_ADMIN))) {
-			kref_get(&m->ref);
-			found = m;
-		}
-		break;
+	if (!asid || asid > SHPT_ASID_MAX)
+		return NULL;
+	rcu_read_lock();
+	m = xa_load(&shpt_asids, asid);
+	/* An unlinked mirror may still be found; op_begin sees @gone. */
+	if (m && ((m->owner && m->owner != owner) ||
+		  !kref_get_unless_zero(&m->ref)))
+		m = NULL;
+	rcu_read_unlock();
+	if (m && m->owner != owner && !capable(CAP_SYS_ADMIN)) {
+		shpt_mirror_put(m);
+		m = NULL;
 	}
-	mutex_unlock(&shpt_mirrors_lock);
-	return found;
+	return m;
 }
 
 /*
@@ -250,6 +321,7 @@ static int shpt_mirror_op_begin(struct shpt_mirror *m, bool need_mm)
 		up_read(&m->op_sem);
 		return -ENOENT;
 	}
+	/* @mm is NULL only once @dead is set. */
 	if (need_mm && (READ_ONCE(m->dead) || !mmget_not_zero(m->mm))) {
 		up_read(&m->op_sem);
 		return -ESRCH;
@@ -265,25 +337,138 @@ static void shpt_mirror_op_end(struct shpt_mirror *m, bool need_mm)
 	up_read(&m->op_sem);
 }
 
-static void shpt_mirror_teardown(struct shpt_mirror *m, bool from_work)
+/* Leave shpt_mms if @m is still what it holds for its mm. */
+static void shpt_mms_forget(struct shpt_mirror *m)
 {
-	down_write(&m->op_sem);
-	m->gone = true;
-	up_write(&m->op_sem);
+	xa_cmpxchg(&shpt_mms, m->mm_key, m, NULL, 0);
+}
 
+/* Count a mirror against @uid.  Return: 0, -EMFILE or -ENOMEM. */
+static int shpt_user_charge(kuid_t uid)
+{
+	unsigned int max = READ_ONCE(shpt_max_user_mirrors);
+	unsigned long idx = __kuid_val(uid);
+	unsigned long n = 0;
+	void *old;
+
+	lockdep_assert_held(&shpt_mirrors_lock);
+	old = xa_load(&shpt_users, idx);
+	if (old)
+		n = xa_to_value(old);
+	if (max && n >= max)
+		return -EMFILE;
+	old = xa_store(&shpt_users, idx, xa_mk_value(n + 1),
+		       GFP_KERNEL_ACCOUNT);
+	return xa_err(old);
+}
+
+static void shpt_user_uncharge(struct shpt_mirror *m)
+{
+	unsigned long idx = __kuid_val(m->uid);
+	unsigned long n;
+
+	lockdep_assert_held(&shpt_mirrors_lock);
+	if (!m->charged)
+		return;
+	m->charged = false;
+	n = xa_to_value(xa_load(&shpt_users, idx));
+	if (n > 1)	/* overwrites a present slot: allocates nothing */
+		xa_store(&shpt_users, idx, xa_mk_value(n - 1), GFP_KERNEL);
+	else
+		xa_erase(&shpt_users, idx);
+}
+
+/*
+ * Give @m's mm back, once: take it away under op_sem (with @gone set if
+ * @gone), so that no operation uses it any more, then leave shpt_mms,
+ * remove the notifier (which waits for callbacks in flight and drops the
+ * notifier's mmgrab) and empty the ASID.  Not from a notifier callback.
+ */
+static void shpt_mirror_drop_mm(struct shpt_mirror *m, bool gone)
+{
+	struct mm_struct *mm;
+
+	down_write(&m->op_sem);
+	if (gone)
+		m->gone = true;
+	mm = m->mm;
+	if (mm) {
+		/* @dead before @mm is NULL: see struct shpt_mirror. */
+		mutex_lock(&m->lock);
+		WRITE_ONCE(m->dead, true);
+		mutex_unlock(&m->lock);
+		WRITE_ONCE(m->mm, NULL);
+	}
+	up_write(&m->op_sem);
+	if (!mm)
+		return;
+
+	atomic_dec(&shpt_nr_mms);
+	/* Before the mm can be freed and its address reused. */
+	shpt_mms_forget(m);
 	/* Waits for callbacks in flight; none run after it. */
 	mmu_interval_notifier_remove(&m->notifier);
-
 	mutex_lock(&m->lock);
-	m->dead = true;
+	shpt_mirror_empty(m, true);
+	mutex_unlock(&m->lock);
+}
+
+/*
+ * Free the ASIDs of torn-down mirrors a grace period after their entries
+ * were unlinked (DOC: ASID recycling), and drop their link references.
+ */
+static void shpt_asid_reap_worker(struct work_struct *work)
+{
+	struct shpt_mirror *m, *next;
+	struct llist_node *batch;
+
+	while ((batch = llist_del_all(&shpt_asid_graveyard))) {
+		/* Lookups that found the old owners' entries before unlink. */
+		synchronize_rcu();
+		llist_for_each_entry_safe(m, next, batch, reap_node) {
+			xa_erase(&shpt_asids, m->asid);
+			shpt_mirror_put(m);
+		}
+		cond_resched();
+	}
+}
+
+/* Hand @m, emptied, and its link reference to the ASID reaper. */
+static void shpt_asid_retire(struct shpt_mirror *m)
+{
+	if (llist_add(&m->reap_node, &shpt_asid_graveyard))
+		queue_work(shpt_mirror_wq, &shpt_asid_reap_work);
+}
+
+static void shpt_mirror_teardown(struct shpt_mirror *m, bool from_work)
+{
+	shpt_mirror_drop_mm(m, true);
+	/*
+	 * A release work that is queued is cancelled; one that is running
+	 * may be dropping the mm: wait for it.
+	 */
+	if (!from_work && cancel_work_sync(&m->release_work))
+		shpt_mirror_put(m);	/* the queued work's reference */
+
+	/* Nothing inserts once @gone is set: this is the last word. */
+	mutex_lock(&m->lock);
 	shpt_mirror_empty(m, true);
 	mutex_unlock(&m->lock);
 
-	if (!from_work && cancel_work_sync(&m->release_work))
-		shpt_mirror_put(m);	/* the queued work's reference */
 	atomic_dec(&shpt_nr_mirrors);
 	pr_debug("asid %llu detached\n", m->asid);
-	shpt_mirror_put(m);		/* the list's reference */
+	shpt_asid_retire(m);		/* the link reference */
+}
+
+/* Under shpt_mirrors_lock: make @m unfindable and uncount it. */
+static void shpt_mirror_unlink_locked(struct shpt_mirror *m)
+{
+	lockdep_assert_held(&shpt_mirrors_lock);
+	m->linked = false;
+	/* The slot stays reserved until the reaper frees it; no allocation. */
+	xa_store(&shpt_asids, m->asid, NULL, GFP_KERNEL);
+	shpt_mms_forget(m);
+	shpt_user_uncharge(m);
 }
 
 /* Unlink @m if it is still linked.  Return: true if this call unlinked. */
@@ -293,10 +478,8 @@ static bool shpt_mirror_unlink(struct shpt_mirror *m)
 
 	mutex_lock(&shpt_mirrors_lock);
 	linked = m->linked;
-	if (linked) {
-		list_del_init(&m->node);
-		m->linked = false;
-	}
+	if (linked)
+		shpt_mirror_unlink_locked(m);
 	mutex_unlock(&shpt_mirrors_lock);
 	return linked;
 }
@@ -306,7 +489,10 @@ static void shpt_mirror_release_work(struct work_struct *work)
 	struct shpt_mirror *m = container_of(work, struct shpt_mirror,
 					     release_work);
 
-	if (shpt_mirror_unlink(m)) {
+	if (m->owner) {
+		/* The fd keeps the mirror, dead; the mm goes now. */
+		shpt_mirror_drop_mm(m, false);
+	} else if (shpt_mirror_unlink(m)) {
 		pr_info("asid %llu: process %s exited, detached\n", m->asid,
 			m->comm);
 		shpt_mirror_teardown(m, true);
@@ -314,28 +500,59 @@ static void shpt_mirror_release_work(struct work_struct *work)
 	shpt_mirror_put(m);
 }
 
+/* Allocate an ASID for @m, reserved until linked.  0, -ENOSPC, -ENOMEM. */
+static int shpt_asid_alloc(struct shpt_mirror *m)
+{
+	struct xa_limit limit = XA_LIMIT(1, shpt_asid_max);
+	bool waited = false;
+	u32 id;
+	int ret;
+
+	for (;;) {
+		ret = xa_alloc_cyclic(&shpt_asids, &id, NULL, limit,
+				      &shpt_asid_next, GFP_KERNEL_ACCOUNT);
+		if (ret != -EBUSY || waited)
+			break;
+		/* ASIDs waiting for their grace period are not in use. */
+		flush_work(&shpt_asid_reap_work);
+		waited = true;
+	}
+	if (ret < 0)
+		return ret == -EBUSY ? -ENOSPC : ret;
+	m->asid = id;
+	return 0;
+}
+
+/* Undo shpt_mirror_alloc() for a mirror that was never linked. */
+static void shpt_mirror_discard(struct shpt_mirror *m)
+{
+	/* Nothing was ever inserted under the ASID: no grace period. */
+	if (m->asid)
+		xa_erase(&shpt_asids, m->asid);
+	mutex_lock(&shpt_mirrors_lock);
+	shpt_user_uncharge(m);
+	mutex_unlock(&shpt_mirrors_lock);
+	shpt_mirror_put(m);
+}
+
+/*
+ * A mirror of @task's @mm, not linked yet, with an ASID and, if @owner is
+ * set, counted against the caller's real uid.
+ */
 static struct shpt_mirror *shpt_mirror_alloc(struct task_struct *task,
-					     struct mm_struct *mm,
 					     struct pid *pid,
 					     struct shpt_mirror_owner *owner)
 {
 	struct shpt_mirror *m;
-	u64 asid;
+	int ret = 0;
 
-	asid = atomic64_inc_return(&shpt_next_asid);
-	if (asid > SHPT_ASID_MAX) {
-		atomic64_set(&shpt_next_asid, SHPT_ASID_MAX);
-		return ERR_PTR(-ENOSPC);
-	}
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
-	m->asid = asid;
-	m->mm = mm;
-	mmgrab(mm);
-	m->pid = get_pid(pid);
+	m->pid_nr = pid_nr(pid);
 	get_task_comm(m->comm, task);
 	m->owner = owner;
+	m->uid = current_uid();
 	INIT_LIST_HEAD(&m->node);
 	kref_init(&m->ref);
 	init_rwsem(&m->op_sem);
@@ -343,26 +560,43 @@ static struct shpt_mirror *shpt_mirror_alloc(struct task_struct *task,
 	xa_init(&m->idx4k);
 	xa_init(&m->idx2m);
 	INIT_WORK(&m->release_work, shpt_mirror_release_work);
+
+	if (owner) {
+		mutex_lock(&shpt_mirrors_lock);
+		ret = shpt_user_charge(m->uid);
+		m->charged = !ret;
+		mutex_unlock(&shpt_mirrors_lock);
+	}
+	if (!ret)
+		ret = shpt_asid_alloc(m);
+	if (ret) {
+		shpt_mirror_discard(m);
+		return ERR_PTR(ret);
+	}
 	return m;
 }
 
 /*
  * Link @m unless its mm is mirrored already, and take a reference for the
- * caller (the list's reference may be dropped by a concurrent teardown as
- * soon as the lock is released).  Return: 0 or -EEXIST.
+ * caller (the link reference may be dropped by a concurrent teardown as
+ * soon as the lock is released).  Return: 0, -EEXIST or -ENOMEM.
  */
 static int shpt_mirror_link(struct shpt_mirror *m)
 {
-	struct shpt_mirror *o;
+	void *old;
+	int ret;
 
+	ret = xa_insert(&shpt_mms, m->mm_key, m, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret == -EBUSY ? -EEXIST : ret;
 	mutex_lock(&shpt_mirrors_lock);
-	list_for_each_entry(o, &shpt_mirrors, node) {
-		if (o->mm == m->mm) {
-			mutex_unlock(&shpt_mirrors_lock);
-			return -EEXIST;
-		}
+	/* The slot is reserved: storing into it allocates nothing. */
+	old = xa_store(&shpt_asids, m->asid, m, GFP_KERNEL);
+	if (xa_is_err(old)) {
+		mutex_unlock(&shpt_mirrors_lock);
+		shpt_mms_forget(m);
+		return xa_err(old);
 	}
-	list_add_tail(&m->node, &shpt_mirrors);
 	m->linked = true;
 	kref_get(&m->ref);
 	atomic_inc(&shpt_nr_mirrors);
@@ -393,14 +627,19 @@ static int shpt_mirror_populate_new(struct shpt_mirror *m)
  *	parameter: no permission check, the loader is root)
  * @asid: out: the new ASID
  *
- * Permission: CAP_SYS_PTRACE in the target's user namespace, or, with
- * allow_user=1, the same real/effective/saved uids and gids as a target
- * whose mm is dumpable.  LSM ptrace policy (Yama, SELinux) is not
- * consulted: ptrace_may_access() is not exported to modules.
+ * Permission (unless module-owned): shpt_mirror_find_target(), the rule
+ * of Documentation/access.rst.
+ *
+ * Limits: at most max_user_mirrors mirrors per real uid of the caller
+ * (module-owned mirrors are not counted), and at most asid_max mirrors in
+ * all.  The mirror struct, its index and the table entries it inserts are
+ * charged to the caller's memory cgroup.
  *
  * Return: 0, or -EINVAL (pid <= 0, kernel thread), -ESRCH (no such pid,
- * exiting or zombie), -EPERM, -EEXIST (that mm is mirrored already),
- * -ENOSPC (ASIDs used up), -ENOMEM, or a populate error.
+ * exiting or zombie), -EINTR (killed waiting for the target's exec),
+ * -EPERM, -EEXIST (that mm is mirrored already),
+ * -EMFILE (the caller's uid has max_user_mirrors mirrors), -ENOSPC (every
+ * ASID is in use), -ENOMEM, or a populate error.
  */
 int shpt_mirror_attach(pid_t nr, unsigned int flags,
 		       struct shpt_mirror_owner *owner, u64 *asid)
@@ -417,11 +656,13 @@ int shpt_mirror_attach(pid_t nr, unsigned int flags,
 	if (!pid)
 		return -ESRCH;
 	ret = shpt_mirror_find_target(pid, !!owner, &task, &mm);
-	if (ret)
-		goto out_put_pid;
-
-	m = shpt_mirror_alloc(task, mm, pid, owner);
+	if (ret) {
+		put_pid(pid);
+		return ret;
+	}
+	m = shpt_mirror_alloc(task, pid, owner);
 	put_task_struct(task);
+	put_pid(pid);
 	if (IS_ERR(m)) {
 		ret = PTR_ERR(m);
 		goto out_put_mm;
@@ -430,12 +671,14 @@ int shpt_mirror_attach(pid_t nr, unsigned int flags,
 	ret = mmu_interval_notifier_insert(&m->notifier, mm, 0, ULONG_MAX,
 					   &shpt_mirror_notifier_ops);
 	if (ret)
-		goto out_free;
+		goto out_discard;
+	m->mm = mm;
+	m->mm_key = (unsigned long)mm;
+	atomic_inc(&shpt_nr_mms);
 	ret = shpt_mirror_link(m);
 	if (ret)
-		goto out_remove_notifier;
+		goto out_drop_mm;
 	mmput(mm);
-	mm = NULL;
 	atomic64_inc(&shpt_nr_attaches);
 
 	if (flags & SHPT_ATTACH_POPULATE) {
@@ -446,24 +689,18 @@ int shpt_mirror_attach(pid_t nr, unsigned int flags,
 	if (!ret)
 		*asid = m->asid;
 	shpt_mirror_put(m);	/* shpt_mirror_link()'s reference */
-	put_pid(pid);
 	return ret;
 
-out_remove_notifier:
-	mmu_interval_notifier_remove(&m->notifier);
-	mutex_lock(&m->lock);
-	shpt_mirror_empty(m, true);	/* nothing was inserted: a no-op */
-	mutex_unlock(&m->lock);
-	/* A RELEASE callback may have queued the work (module-owned only). */
+out_drop_mm:
+	/* Never linked: nothing was inserted (drop_mm empties anyway). */
+	shpt_mirror_drop_mm(m, true);
+	/* A RELEASE callback may have queued the work. */
 	if (cancel_work_sync(&m->release_work))
 		shpt_mirror_put(m);
-out_free:
-	shpt_mirror_put(m);
+out_discard:
+	shpt_mirror_discard(m);
 out_put_mm:
-	if (mm)
-		mmput(mm);
-out_put_pid:
-	put_pid(pid);
+	mmput(mm);
 	return ret;
 }
 
@@ -473,44 +710,45 @@ out_put_pid:
  * @owner: the caller's file; only the owner may detach
  *
  * Waits for operations on the mirror and for invalidate callbacks in
- * flight, then removes all of the ASID's entries.
+ * flight, then removes all of the ASID's entries.  The ASID itself is
+ * freed a grace period later (DOC: ASID recycling); the caller's
+ * max_user_mirrors count drops at once.
  *
  * Return: 0, or -ENOENT if @owner has no mirror @asid (unknown, detached
  * already, or someone else's).
  */
 int shpt_mirror_detach(u64 asid, struct shpt_mirror_owner *owner)
 {
-	struct shpt_mirror *m, *found = NULL;
+	struct shpt_mirror *m;
 
-	if (!owner)
+	if (!owner || !asid || asid > SHPT_ASID_MAX)
 		return -ENOENT;
 	mutex_lock(&shpt_mirrors_lock);
-	list_for_each_entry(m, &shpt_mirrors, node) {
-		if (m->asid == asid && m->owner == owner) {
-			list_del_init(&m->node);
-			m->linked = false;
-			found = m;
-			break;
-		}
-	}
+	/* Linked mirrors only (a reserved slot loads as NULL). */
+	m = xa_load(&shpt_asids, asid);
+	if (m && m->owner == owner)
+		shpt_mirror_unlink_locked(m);
+	else
+		m = NULL;
 	mutex_unlock(&shpt_mirrors_lock);
-	if (!found)
+	if (!m)
 		return -ENOENT;
-	shpt_mirror_teardown(found, false);
+	shpt_mirror_teardown(m, false);
 	return 0;
 }
 
-/* Unlink every mirror of @owner (NULL: every mirror) and tear it down. */
+/* Unlink every mirror of @owner (@all: every mirror) and tear it down. */
 static void shpt_mirror_detach_all(struct shpt_mirror_owner *owner, bool all)
 {
 	struct shpt_mirror *m, *tmp;
+	unsigned long idx;
 	LIST_HEAD(dead);
 
 	mutex_lock(&shpt_mirrors_lock);
-	list_for_each_entry_safe(m, tmp, &shpt_mirrors, node) {
+	xa_for_each(&shpt_asids, idx, m) {
 		if (all || m->owner == owner) {
-			list_move_tail(&m->node, &dead);
-			m->linked = false;
+			shpt_mirror_unlink_locked(m);
+			list_add_tail(&m->node, &dead);
 		}
 	}
 	mutex_unlock(&shpt_mirrors_lock);
@@ -563,7 +801,7 @@ static void shpt_count_lookup(int status)
  * @show_pfn: report pfns (the caller has CAP_SYS_ADMIN); else 0
  *
  * Every address is checked before any is looked up.  A hit is an RCU
- * lookup at order 0, then at order 9 (pfn = entry pfn + offset).  A miss
+ * lookup at order 0, then 9, then 18 (pfn = entry pfn + offset).  A miss
  * is filled from a snapshot of that one page unless SHPT_LOOKUP_NOFILL;
  * with SHPT_LOOKUP_FAULT an absent page is read-faulted in first.
  *
@@ -714,6 +952,7 @@ void shpt_mirror_get_stats(struct shpt_mirror_stats *s)
 			sum[i] += READ_ONCE(p[i]);
 	}
 	s->mirrors = atomic_read(&shpt_nr_mirrors);
+	s->mirrors_mm = atomic_read(&shpt_nr_mms);
 	s->attaches = atomic64_read(&shpt_nr_attaches);
 }
 
@@ -721,7 +960,7 @@ void shpt_mirror_get_stats(struct shpt_mirror_stats *s)
  * shpt_mirror_reset_stats() - zero the module-wide mirroring counters
  *
  * Not atomic with respect to concurrent increments, which may be lost;
- * @mirrors and @attaches are not reset.
+ * @mirrors, @mirrors_mm and @attaches are not reset.
  */
 void shpt_mirror_reset_stats(void)
 {
@@ -744,18 +983,21 @@ void shpt_mirror_for_each(void (*fn)(const struct shpt_mirror_info *info,
 {
 	struct shpt_mirror_info info;
 	struct shpt_mirror *m;
+	unsigned long idx;
 
+	/* Linked mirrors stay linked, hence alive, under the lock. */
 	mutex_lock(&shpt_mirrors_lock);
-	list_for_each_entry(m, &shpt_mirrors, node) {
+	xa_for_each(&shpt_asids, idx, m) {
 		memset(&info, 0, sizeof(info));
 		info.asid = m->asid;
-		info.pid = pid_nr(m->pid);
+		info.pid = m->pid_nr;
 		memcpy(info.comm, m->comm, sizeof(info.comm));
 		info.entries = READ_ONCE(m->entries);
 		info.fills = READ_ONCE(m->fills);
 		info.invalidations = READ_ONCE(m->invalidations);
 		info.inval_pages = READ_ONCE(m->inval_pages);
 		info.dead = READ_ONCE(m->dead);
+		info.has_mm = !!READ_ONCE(m->mm);
 		info.module_owned = !m->owner;
 		fn(&info, arg);
 	}
@@ -767,14 +1009,19 @@ void shpt_mirror_for_each(void (*fn)(const struct shpt_mirror_info *info,
  * @table: the global table every mirror inserts into; it must outlive
  *	shpt_mirror_exit()
  *
- * Return: 0, -ENOMEM, or the attach error for pid= (-EINVAL, -ESRCH, ...),
- * after a message in the kernel log.
+ * Return: 0, -EINVAL (asid_max out of range), -ENOMEM, or the attach error
+ * for pid= (-EINVAL, -ESRCH, ...), after a message in the kernel log.
  */
 int shpt_mirror_init(struct shpt_table *table)
 {
 	u64 asid;
 	int ret;
 
+	if (shpt_asid_max < 1 || shpt_asid_max > SHPT_ASID_MAX) {
+		pr_err("asid_max=%u: must be 1..%llu\n", shpt_asid_max,
+		       SHPT_ASID_MAX);
+		return -EINVAL;
+	}
 	shpt_mtable = table;
 	shpt_mirror_wq = alloc_workqueue("shpt_mirror", 0, 0);
 	if (!shpt_mirror_wq)
@@ -800,11 +1047,17 @@ int shpt_mirror_init(struct shpt_table *table)
  * shpt_mirror_exit() - detach every mirror and wait for release work
  *
  * Called at module exit, when no file is open any more: only module-owned
- * mirrors can be left.
+ * mirrors can be left.  Draining the work queue runs the ASID reaper too;
+ * mirrors are freed with kfree_rcu(), which needs no module code.
  */
 void shpt_mirror_exit(void)
 {
 	shpt_mirror_detach_all(NULL, true);
 	destroy_workqueue(shpt_mirror_wq);
 	shpt_mirror_wq = NULL;
+	WARN_ON_ONCE(!xa_empty(&shpt_asids) || !xa_empty(&shpt_mms) ||
+		     !xa_empty(&shpt_users));
+	xa_destroy(&shpt_asids);
+	xa_destroy(&shpt_mms);
+	xa_destroy(&shpt_users);
 }

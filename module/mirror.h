@@ -2,7 +2,8 @@
 /*
  * shpt: mirroring live address spaces into the shadow table.
  *
- * A mirror ties one mm_struct to one never-reused ASID.  An
+ * A mirror ties one mm_struct to one ASID, recycled only a grace period
+ * after the mirror is torn down (mirror.c: DOC: ASID recycling).  An
  * mmu_interval_notifier over the whole user address space keeps the ASID's
  * entries in the global table coherent with the real page tables; see
  * mirror.c (DOC: Coherence) for the protocol and mirror_internal.h (DOC:
@@ -21,40 +22,11 @@ struct shpt_table;
 /**
  * DOC: Errors a user can cause
  *
- * Every failure a caller of /dev/shpt can provoke returns one of these and
- * never WARNs.  The same table is in chardev.c.
- *
- * ==================  =====================================================
- * -ENOTTY             unknown ioctl command
- * -EFAULT             the argument struct is not readable and writable,
- *                     @addrs not readable or @results not writable (NULL
- *                     included); checked before any work is done
- * -EINVAL             @size is not sizeof() of the struct; unknown @flags
- *                     bits; nonzero @__pad; pid <= 0; the target is a kernel
- *                     thread; LOOKUP @count == 0; an address (LOOKUP) or a
- *                     range bound (POPULATE/VERIFY) that is not page aligned,
- *                     not below TASK_SIZE_MAX (kernel or non-canonical), or
- *                     a range with @start >= @end (except 0, 0 = all)
- * -E2BIG              LOOKUP @count > SHPT_LOOKUP_MAX
- * -ESRCH              ATTACH: no such pid in the caller's namespace, or the
- *                     task is exiting or a zombie; LOOKUP/POPULATE: the
- *                     mirrored process has exited (the mirror is dead; its
- *                     entries are already gone)
- * -EPERM              ATTACH: no CAP_SYS_PTRACE over the target's user
- *                     namespace and the allow_user rule does not apply
- * -EEXIST             ATTACH: that mm is already mirrored
- * -ENOENT             DETACH/LOOKUP/POPULATE/VERIFY: no such ASID, already
- *                     detached, or owned by another file descriptor
- * -ENOSPC             ATTACH: the ASID space (SHPT_ASID_MAX) is used up
- * -ENOMEM             out of memory for the mirror or a snapshot buffer
- * -EAGAIN             LOOKUP fill, POPULATE or VERIFY: the address space
- *                     kept changing and the bounded snapshot retries ran
- *                     out; nothing wrong was inserted, try again
- * -EINTR              POPULATE/VERIFY interrupted by a fatal signal
- * ==================  =====================================================
- *
- * VERIFY on a dead mirror succeeds: it reports checked = missing = 0 and,
- * as stale, the entries the ASID still has (always 0).
+ * Every failure a caller of /dev/shpt can provoke returns a specific errno
+ * and never WARNs.  The one table of them, with what causes each and the
+ * order of the checks, is Documentation/usage.rst ("Errors"): a new errno
+ * gets its row there, and the kernel-doc Return: sections here and in
+ * mirror.c, access.c and chardev.c say which function returns which.
  */
 
 /* Invalidation event types, indexes into &shpt_mirror_stats.inval. */
@@ -83,6 +55,8 @@ struct shpt_table;
  * @retries: hmm_range_fault -EBUSY and notifier-sequence retries
  * @alloc_fail: entries not inserted because a GFP_NOWAIT allocation failed
  * @mirrors: mirrors currently attached (dead ones included)
+ * @mirrors_mm: mirrors that still hold their process's mm: the live ones,
+ *	and a dead one only until its release work has run
  * @attaches: successful attaches since load
  *
  * Counters are per-CPU and summed on read, so the sums are not a snapshot
@@ -105,6 +79,7 @@ struct shpt_mirror_stats {
 	u64 retries;
 	u64 alloc_fail;
 	u64 mirrors;
+	u64 mirrors_mm;
 	u64 attaches;
 };
 
@@ -119,6 +94,8 @@ struct shpt_mirror_stats {
  * @invalidations: invalidation callbacks received
  * @inval_pages: pages those callbacks covered
  * @dead: the process has exited; the mirror stays until detached
+ * @has_mm: the mirror still holds the mm; false soon after @dead, when
+ *	the release work has given it back
  * @module_owned: attached by the pid= module parameter
  */
 struct shpt_mirror_info {
@@ -130,6 +107,7 @@ struct shpt_mirror_info {
 	u64 invalidations;
 	u64 inval_pages;
 	bool dead;
+	bool has_mm;
 	bool module_owned;
 };
 
@@ -148,7 +126,8 @@ struct shpt_mirror_owner {
  * struct shpt_range_result - what POPULATE and VERIFY report
  * @checked: VERIFY: shadow entries compared; POPULATE: present pages seen
  * @stale: VERIFY: shadow entries absent or different in the real tables
- * @missing: VERIFY: present pages without a shadow entry
+ * @missing: VERIFY: present pages without a shadow entry; POPULATE: pages
+ *	of the chunks skipped because they kept changing
  * @inserted: POPULATE: entries inserted or refreshed
  * @retries: snapshot retries (-EBUSY or notifier sequence)
  */

@@ -19,6 +19,7 @@
 #include <linux/hmm.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/minmax.h>
 #include <linux/mm_types.h>
 #include <linux/mmu_notifier.h>
@@ -27,6 +28,7 @@
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
@@ -39,23 +41,35 @@ struct pid;
  * DOC: Lock rules
  *
  * shpt_mirrors_lock (mutex, mirror.c)
- *	protects shpt_mirrors and each mirror's @node.  Unlinking a mirror
- *	from the list under this lock is what decides who tears it down:
- *	detach, fd close, the release work and module exit each unlink
+ *	links and unlinks mirrors: each mirror's @linked, what its ASID's
+ *	slot in shpt_asids holds (the mirror while linked, a reservation
+ *	after), and the per-user counts in shpt_users.  Unlinking under this
+ *	lock is what decides who tears a mirror down: detach, fd close, the
+ *	release work of a module-owned mirror and module exit each unlink
  *	first and tear down only what they unlinked, so a mirror is torn
  *	down exactly once.  No other shpt lock is taken under it.
+ *	Finding a mirror by ASID takes no lock: xa_load() under RCU and
+ *	kref_get_unless_zero(); a mirror is freed with kfree_rcu().
+ *
+ * shpt_mms (xarray, mirror.c)
+ *	mm -> mirror, for the -EEXIST check; changed with xa_insert() and
+ *	xa_cmpxchg() only (its own lock), and a mirror leaves it before its
+ *	mm can be freed.
  *
  * mirror->op_sem (rw_semaphore)
  *	held for read by the operations that use the mirror (lookup,
  *	populate) and for write by verify (which must see no concurrent
- *	insert) and by teardown, which sets @gone.  After that no operation
- *	can start, so the notifier can be removed.
+ *	insert) and by shpt_mirror_drop_mm(), which takes @mm away and, in
+ *	teardown, sets @gone.  After that no operation can start, so the
+ *	notifier can be removed.
  *	Order: op_sem -> mmap_lock -> mirror->lock.
  *
  * mirror->lock (mutex)
- *	the lock the invalidate callback takes.  Guards the ASID's entries in
- *	the table (every insert and remove of this ASID is done under it),
- *	their index (@idx4k, @idx2m), @dead and the per-mirror counters.
+ *	the lock the invalidate callback takes (as does the callback of
+ *	each chunk notifier, snapshot.c: DOC: Snapshots).  Guards the
+ *	ASID's entries in the table (every insert and remove of this ASID
+ *	is done under it), their index (@idx4k, @idx2m), @dead and the
+ *	per-mirror counters.
  *	Callbacks are called with mmap_lock held, from reclaim and with
  *	rmap locks held, so under mirror->lock: no GFP_KERNEL allocation
  *	(inserts and index updates use GFP_NOWAIT and a failure only leaves
@@ -63,20 +77,32 @@ struct pid;
  *	mmu_interval_notifier_remove().
  *
  * Release (the process exits) vs detach vs fd close vs rmmod: the RELEASE
- * callback only marks the mirror dead and empties its ASID, under
- * mirror->lock; it never frees anything.  Teardown (from whoever unlinked
- * the mirror) sets @gone under op_sem, then mmu_interval_notifier_remove()
- * waits for callbacks in flight, then the ASID is emptied under
- * mirror->lock (a live mirror still has entries; a dead one has none),
- * and the last kref frees it: operations in flight hold a kref, and the
- * @gone check under op_sem turns them away.  A module-owned mirror whose
- * process exits is detached by a work item, because the callback cannot
- * remove its own notifier; module exit tears the rest down and then drains
- * the work queue.
+ * callback only marks the mirror dead, empties its ASID, under
+ * mirror->lock, and queues the release work; it never frees anything.
+ * The work gives the mm back at once (shpt_mirror_drop_mm(): the mirror
+ * leaves shpt_mms, the notifier is removed, which drops its mmgrab), or,
+ * for a module-owned mirror, detaches it.  Teardown (from whoever
+ * unlinked the mirror) sets @gone under op_sem and drops the mm if the
+ * work has not, then waits for a work still running, empties the ASID
+ * under mirror->lock (a live mirror still has entries; a dead one has
+ * none) and hands the mirror to the ASID reaper, which frees the ASID a
+ * grace period later (mirror.c: DOC: ASID recycling) and drops the last
+ * link reference.  Operations in flight hold a kref, and the @gone check
+ * under op_sem turns them away.  Module exit tears the rest down and then
+ * drains the work queue.
  */
 
 #define SHPT_PMD_ORDER		(PMD_SHIFT - PAGE_SHIFT)
 #define SHPT_PMD_PAGES		BIT(SHPT_PMD_ORDER)
+/* A PUD-mapped (1 GiB hugetlb) page is one entry of this order. */
+#define SHPT_PUD_ORDER		(PUD_SHIFT - PAGE_SHIFT)
+#define SHPT_PUD_PAGES		BIT_ULL(SHPT_PUD_ORDER)
+/*
+ * @idx2m holds the order-SHPT_PUD_ORDER entries too, at this base plus
+ * vpn >> SHPT_PUD_ORDER: above every vpn >> SHPT_PMD_ORDER, which is below
+ * 2^36 even with 57-bit addresses (DOC: Entry index).
+ */
+#define SHPT_IDX1G_BASE		BIT(40)
 /* The order-0 index maps 32 pages per xarray slot (DOC: Entry index). */
 #define SHPT_IDX_SHIFT		5
 #define SHPT_IDX_PAGES		BIT(SHPT_IDX_SHIFT)
@@ -85,22 +111,35 @@ struct pid;
 
 /**
  * struct shpt_mirror - one mirrored address space
- * @asid: address-space id; constant
- * @mm: the mirrored mm, mmgrab()ed for the mirror's life; constant
- * @pid: the process's pid, referenced; constant
+ * @asid: address-space id, from shpt_asids; constant.  It returns to the
+ *	pool only a grace period after teardown (DOC: ASID recycling).
+ * @mm: the mirrored mm, pinned by the notifier's mmgrab(); set before the
+ *	mirror is linked, cleared by shpt_mirror_drop_mm() under @op_sem held
+ *	for write when the process exits or at teardown.  Read under @op_sem.
+ *	NULL implies @dead or @gone, which every user checks first.
+ * @mm_key: @mm's address, the mirror's index in shpt_mms; constant, never
+ *	dereferenced
+ * @pid_nr: the process's pid in the initial pid namespace at attach;
+ *	constant.  No struct pid is held; the number may be reused once the
+ *	process has exited.
  * @comm: the process's command name at attach; constant
  * @owner: the owning open file, NULL for the pid= parameter; constant
- * @node: link in shpt_mirrors, or in a private list of the thread that
- *	unlinked it; shpt_mirrors_lock while @linked
- * @linked: on shpt_mirrors; shpt_mirrors_lock.  Whoever clears it tears
- *	the mirror down.
- * @ref: references: one for the list, one per operation, one for a
- *	queued release work
+ * @uid: the attacher's real uid, charged in shpt_users while @charged;
+ *	constant
+ * @charged: counted against @uid's max_user_mirrors; shpt_mirrors_lock
+ * @node: link in a private list of the thread that unlinked the mirror
+ * @reap_node: link in the ASID reaper's list, after teardown
+ * @linked: findable in shpt_asids; shpt_mirrors_lock.  Whoever clears it
+ *	tears the mirror down.
+ * @ref: references: one for the link (then for the ASID reaper), one per
+ *	operation, one for a queued release work
+ * @rcu: for kfree_rcu(): lookups by ASID run under RCU
  * @notifier: whole-space interval notifier
  * @op_sem: see DOC: Lock rules
  * @gone: torn down; set under @op_sem held for write
  * @lock: the callback lock, see DOC: Lock rules
- * @dead: the process has exited, no more inserts; @lock
+ * @dead: the process has exited, no more inserts; @lock (READ_ONCE
+ *	readers hold @op_sem)
  * @entries: entries of @asid in the table; @lock (READ_ONCE readers)
  * @fills: lookups resolved by a fill or fault; @lock
  * @invalidations: invalidate callbacks that ran; @lock
@@ -109,17 +148,23 @@ struct pid;
  *	changed and walked only under @lock (the xarray's own spinlock
  *	guards its internals).  See DOC: Entry index.
  * @idx2m: order-9 entry index, vpn >> 9 -> value 1; same rule as @idx4k
- * @release_work: detaches a module-owned mirror after its process exits
+ * @release_work: after the process exits, gives the mm back, or detaches a
+ *	module-owned mirror
  */
 struct shpt_mirror {
 	u64 asid;
 	struct mm_struct *mm;
-	struct pid *pid;
+	unsigned long mm_key;
+	pid_t pid_nr;
 	char comm[TASK_COMM_LEN];
 	struct shpt_mirror_owner *owner;
+	kuid_t uid;
+	bool charged;
 	struct list_head node;
+	struct llist_node reap_node;
 	bool linked;
 	struct kref ref;
+	struct rcu_head rcu;
 	struct mmu_interval_notifier notifier;
 	struct rw_semaphore op_sem;
 	bool gone;
@@ -143,6 +188,10 @@ struct shpt_mirror {
  * @vm_flags: that VMA's flags
  * @anon: vma_is_anonymous()
  * @pfns: hmm_range_fault() output, one per page of [@start, @end)
+ * @pud_vpn: first page of the last order-18 entry met (populate inserts
+ *	it once, verify counts it once); ~0 for none
+ * @pud_pfn: its first pfn
+ * @pud_stale: verify found it stale already
  */
 struct shpt_snap {
 	unsigned long start;
@@ -152,13 +201,16 @@ struct shpt_snap {
 	unsigned long vm_flags;
 	bool anon;
 	unsigned long *pfns;
+	u64 pud_vpn;
+	u64 pud_pfn;
+	bool pud_stale;
 };
 
 /*
  * Module-wide counters, per CPU, defined in mirror.c and summed by
  * shpt_mirror_get_stats().  Written only by the owning CPU with
- * this_cpu_*(); the levels (@mirrors, @attaches) are kept in atomics and
- * stay 0 here.
+ * this_cpu_*(); the levels (@mirrors, @mirrors_mm, @attaches) are kept in
+ * atomics and stay 0 here.
  */
 DECLARE_PER_CPU(struct shpt_mirror_stats, shpt_mstats);
 #define shpt_mstat_inc(field)		this_cpu_inc(shpt_mstats.field)
@@ -212,13 +264,14 @@ unsigned long shpt_mirror_empty(struct shpt_mirror *m, bool can_sleep);
 /* snapshot.c */
 int shpt_snap_range(struct shpt_mirror *m, unsigned long start,
 		    unsigned long end, struct shpt_range_result *r, bool verify);
+unsigned int shpt_hpfn_order(unsigned long hpfn);
 int shpt_populate_range(struct shpt_mirror *m, unsigned long start,
 			unsigned long end, struct shpt_range_result *r);
 int shpt_mirror_fill(struct shpt_mirror *m, u64 vpn, unsigned int lflags,
 		     struct shpt_mapping *out);
 
 /* verify.c */
-void shpt_verify_snap(struct shpt_mirror *m, const struct shpt_snap *s,
+void shpt_verify_snap(struct shpt_mirror *m, struct shpt_snap *s,
 		      struct shpt_range_result *r);
 
 #endif /* _SHPT_MIRROR_INTERNAL_H */

@@ -12,6 +12,7 @@
 #include <linux/atomic.h>
 #include <linux/bit_spinlock.h>
 #include <linux/bitops.h>
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/kernel.h>
@@ -141,9 +142,16 @@
 
 /*
  * Buckets visited between cond_resched() calls by shpt_table_chain_hist()
- * (one rcu_read_lock() section each) and by bucket-array initialization.
+ * and by a sleepable sweep (one rcu_read_lock() section each), and by
+ * bucket-array initialization.
  */
 #define SHPT_HIST_CHUNK		1024
+/*
+ * A rekey whose new bucket array cannot be allocated stays pending and is
+ * retried this many times, SHPT_REKEY_RETRY_MS, 2x, 4x... apart.
+ */
+#define SHPT_REKEY_RETRIES	5
+#define SHPT_REKEY_RETRY_MS	20
 /* Tail entries moved per hold of an old bucket lock during a rehash. */
 #define SHPT_REHASH_BATCH	64
 
@@ -211,6 +219,7 @@ enum shpt_stat {
 	SHPT_STAT_REKEYS,
 	SHPT_STAT_LONG_CHAINS,
 	SHPT_STAT_ALLOC_FAIL,
+	SHPT_STAT_REKEY_RETRIES,
 	SHPT_STAT_NR,
 };
 
@@ -231,6 +240,9 @@ struct shpt_pcpu_stats {
  * @cache: entry allocator.
  * @resize_mutex: serializes rehashes.
  * @resize_work: runs automatic resizes and rekeys.
+ * @rehashes: completed rehashes; bumped under @resize_mutex after the new
+ *	array is published and before the old one's grace period, read
+ *	under RCU by sweeps (shpt_sweep()).
  * @graveyard: top of the stack of unlinked entries waiting for a grace
  *	period; see DOC: Freeing.  Pushed with cmpxchg(), emptied with xchg().
  * @reap_work: frees the graveyard.
@@ -245,6 +257,7 @@ struct shpt_table {
 	struct kmem_cache *cache;
 	struct mutex resize_mutex;	/* serializes shpt_table_rehash() */
 	struct work_struct resize_work;
+	unsigned long rehashes;
 	struct shpt_entry *graveyard;
 	struct work_struct reap_work;
 };
@@ -516,26 +529,50 @@ static void shpt_check_chain(struct shpt_table *t, unsigned int len,
 	if (t->p.hash == SHPT_HASH_MODULO ||
 	    (u64)n * 100 > 2 * (u64)t->p.max_load_pct * size)
 		return;
-	if (!test_and_set_bit(SHPT_REKEY_PENDING, &t->flags))
-		queue_work(system_unbound_wq, &t->resize_work);
+	/*
+	 * Queue even if the request is pending already: it may be one whose
+	 * retries ran out (shpt_resize_worker()).  A queued work is not
+	 * queued twice.
+	 */
+	set_bit(SHPT_REKEY_PENDING, &t->flags);
+	queue_work(system_unbound_wq, &t->resize_work);
 }
 
+/*
+ * Resize to what the load factor asks for, and rekey if a rekey is pending.
+ * A rekey that fails for lack of memory for the new array is not dropped:
+ * the request is set pending again (a chain is still too long) and retried
+ * after a growing delay, up to SHPT_REKEY_RETRIES times, each counted in
+ * rekey_retries.  After that it stays pending, and the next insert that
+ * finds a long chain queues the worker again.  A plain resize that fails
+ * is retried by the next insert or remove that asks for one.
+ */
 static void shpt_resize_worker(struct work_struct *work)
 {
 	struct shpt_table *t = container_of(work, struct shpt_table,
 					    resize_work);
-	unsigned int size, target;
+	unsigned int size, target, tries = 0;
 	bool rekey;
 
-	rekey = test_and_clear_bit(SHPT_REKEY_PENDING, &t->flags);
-	rcu_read_lock();
-	size = rcu_dereference(t->tbl)->size;
-	rcu_read_unlock();
-	target = shpt_target_size(t, atomic_long_read(&t->nelems), size);
-	if (target == size && !rekey)
-		return;
-	if (shpt_table_rehash(t, target, rekey))
-		return;
+	for (;;) {
+		rekey = test_and_clear_bit(SHPT_REKEY_PENDING, &t->flags);
+		rcu_read_lock();
+		size = rcu_dereference(t->tbl)->size;
+		rcu_read_unlock();
+		target = shpt_target_size(t, atomic_long_read(&t->nelems),
+					  size);
+		if (target == size && !rekey)
+			return;
+		if (!shpt_table_rehash(t, target, rekey))
+			break;
+		if (!rekey)
+			return;
+		set_bit(SHPT_REKEY_PENDING, &t->flags);
+		if (tries == SHPT_REKEY_RETRIES)
+			return;
+		shpt_stat_inc(t, SHPT_STAT_REKEY_RETRIES);
+		msleep(SHPT_REKEY_RETRY_MS << tries++);
+	}
 	if (rekey)
 		pr_info_ratelimited("chain longer than %u: rekeyed %u buckets\n",
 				    t->p.max_chain, target);
@@ -603,8 +640,13 @@ struct shpt_table *shpt_table_create(const struct shpt_table_params *params)
 		goto out_free_table;
 
 	err = -ENOMEM;
+	/*
+	 * Entries are allocated by inserts, in the inserting task's context:
+	 * charge them to its memory cgroup.
+	 */
 	t->cache = kmem_cache_create("shpt_entry", sizeof(struct shpt_entry),
-				     __alignof__(struct shpt_entry), 0, NULL);
+				     __alignof__(struct shpt_entry),
+				     SLAB_ACCOUNT, NULL);
 	if (!t->cache)
 		goto out_free_table;
 	t->stats = alloc_percpu(struct shpt_pcpu_stats);
@@ -1003,23 +1045,52 @@ static void shpt_sweep_bucket(struct shpt_entry __rcu **slot, u64 asid,
  * @future after the last old bucket was locked is enough: an entry the
  * rehash moved out of a bucket before the sweep locked it was moved after
  * @future was set, and the bucket lock orders the two.
+ *
+ * The buckets go in chunks of SHPT_HIST_CHUNK, one rcu_read_lock() section
+ * each, with cond_resched() between them if @can_sleep.  Between chunks a
+ * rehash may complete and free the array being swept (and a new one may
+ * be allocated at the same address, so the pointer proves nothing).  So
+ * each chunk first reads @rehashes: if a rehash completed since the last
+ * chunk, every entry is now in the current array, which is swept again
+ * from its first bucket.  If none did, the array is not freed before this
+ * chunk's rcu_read_unlock(): @rehashes is bumped before the grace period
+ * that precedes the free.  A restart happens at most once per rehash that
+ * completes during the sweep (they are serialized and rare).
  */
 static unsigned long shpt_sweep(struct shpt_table *t, u64 asid, u64 start,
-				u64 end)
+				u64 end, bool can_sleep)
 {
 	struct shpt_batch b = { NULL, NULL, 0 };
 	struct shpt_bucket_table *tbl;
-	unsigned int i, size;
+	unsigned int i = 0, n, size;
+	unsigned long gen;
 
 	rcu_read_lock();
+	gen = READ_ONCE(t->rehashes);
+	smp_rmb();	/* an array no older than @gen; pairs with the rehash */
 	tbl = rcu_dereference(t->tbl);
 	size = tbl->size;
-	do {
-		for (i = 0; i < tbl->size; i++)
+	while (tbl) {
+		if (READ_ONCE(t->rehashes) != gen) {
+			gen = READ_ONCE(t->rehashes);
+			smp_rmb();	/* as above */
+			tbl = rcu_dereference(t->tbl);
+			i = 0;
+		}
+		for (n = 0; i < tbl->size && n < SHPT_HIST_CHUNK; i++, n++)
 			shpt_sweep_bucket(&tbl->buckets[i], asid, start, end,
 					  &b);
-		tbl = rcu_dereference(tbl->future);
-	} while (tbl);
+		if (i == tbl->size) {
+			tbl = rcu_dereference(tbl->future);
+			i = 0;
+		}
+		if (!tbl)
+			break;
+		rcu_read_unlock();
+		if (can_sleep)
+			cond_resched();
+		rcu_read_lock();
+	}
 	rcu_read_unlock();
 
 	if (b.n)
@@ -1050,7 +1121,8 @@ static u64 shpt_blocks(u64 start, u64 end, unsigned int order)
  * Context: process context, atomic allowed; never sleeps, so it can run in
  * a non-blockable mmu notifier callback.  Not from hard or soft interrupts
  * (bucket locks do not disable BH).  Takes rcu_read_lock() itself; a sweep
- * holds it for the whole table.
+ * holds it for SHPT_HIST_CHUNK buckets at a time but, as it cannot sleep,
+ * does not let the CPU go between them.
  * Return: the number of entries removed; 0 for an empty or invalid range.
  */
 unsigned long shpt_table_remove_range(struct shpt_table *t, u64 asid,
@@ -1072,7 +1144,7 @@ unsigned long shpt_table_remove_range(struct shpt_table *t, u64 asid,
 	size = rcu_dereference(t->tbl)->size;
 	rcu_read_unlock();
 	if (probes > size)
-		return shpt_sweep(t, asid, start_vpn, end_vpn);
+		return shpt_sweep(t, asid, start_vpn, end_vpn, false);
 
 	for (o = 0; o <= SHPT_ORDER_MAX; o++) {
 		if (!(orders & BIT_ULL(o)))
@@ -1093,14 +1165,37 @@ unsigned long shpt_table_remove_range(struct shpt_table *t, u64 asid,
  *
  * Context: process context, atomic allowed; never sleeps.  Not from hard
  * or soft interrupts (bucket locks do not disable BH).  Takes
- * rcu_read_lock() itself, for the whole sweep.
+ * rcu_read_lock() itself, SHPT_HIST_CHUNK buckets at a time; where the
+ * caller may sleep, shpt_table_remove_asid_sleepable() also lets the CPU
+ * go between chunks.
  * Return: the number of entries removed; 0 for an invalid @asid.
  */
 unsigned long shpt_table_remove_asid(struct shpt_table *t, u64 asid)
 {
 	if (!asid || asid > SHPT_ASID_MAX)
 		return 0;
-	return shpt_sweep(t, asid, 0, SHPT_VPN_MAX + 1);
+	return shpt_sweep(t, asid, 0, SHPT_VPN_MAX + 1, false);
+}
+
+/**
+ * shpt_table_remove_asid_sleepable() - shpt_table_remove_asid(), rescheduling
+ * @t: table
+ * @asid: address-space id
+ *
+ * As shpt_table_remove_asid(), with cond_resched() between chunks of
+ * SHPT_HIST_CHUNK buckets, so that a sweep of a big table neither holds
+ * the CPU nor delays a grace period for long.
+ *
+ * Context: process context, may sleep; not under rcu_read_lock() or a
+ * spinlock.  Holding a mutex is fine: no lock is taken but bucket locks.
+ * Return: the number of entries removed; 0 for an invalid @asid.
+ */
+unsigned long shpt_table_remove_asid_sleepable(struct shpt_table *t, u64 asid)
+{
+	might_sleep();
+	if (!asid || asid > SHPT_ASID_MAX)
+		return 0;
+	return shpt_sweep(t, asid, 0, SHPT_VPN_MAX + 1, true);
 }
 
 /*
@@ -1216,6 +1311,9 @@ int shpt_table_rehash(struct shpt_table *t, unsigned int nbuckets,
 		cond_resched();
 	}
 	rcu_assign_pointer(t->tbl, new);
+	/* Sweeps between two chunks start over in @new (shpt_sweep()). */
+	smp_wmb();	/* @new before the count; pairs with shpt_sweep() */
+	WRITE_ONCE(t->rehashes, t->rehashes + 1);
 	/* Wait for every reader and writer that may still hold @old. */
 	synchronize_rcu();
 	kvfree(old);
@@ -1384,6 +1482,7 @@ void shpt_table_get_stats(struct shpt_table *t, struct shpt_table_stats *s)
 	s->rekeys = sum[SHPT_STAT_REKEYS];
 	s->long_chains = sum[SHPT_STAT_LONG_CHAINS];
 	s->alloc_fail = sum[SHPT_STAT_ALLOC_FAIL];
+	s->rekey_retries = sum[SHPT_STAT_REKEY_RETRIES];
 	s->nelems = atomic_long_read(&t->nelems);
 	rcu_read_lock();
 	tbl = rcu_dereference(t->tbl);

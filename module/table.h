@@ -26,8 +26,9 @@
  *
  * 44 VPN bits cover a 56-bit user address space (5-level paging); 40 PFN
  * bits cover 52 bits of physical address (MAX_PHYSMEM_BITS with LA57).
- * ASIDs are never reused while the module is loaded, so 20 bits allow about
- * a million attaches per load; attach fails with -ENOSPC after that.
+ * 20 ASID bits allow about a million mirrors at once; ASIDs are recycled,
+ * a grace period after their mirror's entries were all removed (mirror.c:
+ * DOC: ASID recycling), so the table itself never sees two owners of one.
  */
 #define SHPT_ASID_BITS		20
 #define SHPT_VPN_BITS		44
@@ -126,6 +127,8 @@ struct shpt_table_params {
  * @rekeys: rehashes into a fresh random key (flood defence or forced)
  * @long_chains: inserts that found a chain longer than max_chain
  * @alloc_fail: entry or bucket-array allocations that failed
+ * @rekey_retries: rekeys retried because their bucket array could not be
+ *	allocated (the request stays pending)
  * @nelems: entries in the table now
  * @nbuckets: buckets in the current array
  * @bytes: memory the table holds now: entries (a 24-byte object each, 170
@@ -146,6 +149,7 @@ struct shpt_table_stats {
 	u64 rekeys;
 	u64 long_chains;
 	u64 alloc_fail;
+	u64 rekey_retries;
 	u64 nelems;
 	u64 nbuckets;
 	u64 bytes;
@@ -166,6 +170,7 @@ bool shpt_table_remove(struct shpt_table *t, u64 asid, u64 vpn,
 unsigned long shpt_table_remove_range(struct shpt_table *t, u64 asid,
 				      u64 start_vpn, u64 end_vpn);
 unsigned long shpt_table_remove_asid(struct shpt_table *t, u64 asid);
+unsigned long shpt_table_remove_asid_sleepable(struct shpt_table *t, u64 asid);
 
 int shpt_table_rehash(struct shpt_table *t, unsigned int nbuckets,
 		      bool rekey);

@@ -10,8 +10,9 @@
  * Locks: verify holds mirror->op_sem for write, so no lookup or populate
  * of the mirror inserts while it compares; under it mmap_lock (for read,
  * or for write for a second walk of the index), then mirror->lock (DOC:
- * Lock rules, mirror_internal.h).  Invalidations still run, and can only
- * remove entries.
+ * Lock rules, mirror_internal.h), both only for one chunk at a time (one
+ * snapshot, or SHPT_VERIFY_CHUNK index slots).  Invalidations still run,
+ * between chunks, and can only remove entries.
  */
 #define pr_fmt(fmt) "shpt-verify: " fmt
 
@@ -24,10 +25,41 @@
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
 
 #include "mirror_internal.h"
+
+/* Does a shadow entry (pfn @pfn for this page) differ from @hpfn? */
+static bool shpt_verify_differs(const struct shpt_mapping *map, u64 pfn,
+				unsigned long hpfn)
+{
+	return !(hpfn & HMM_PFN_VALID) || pfn != shpt_hmm_pfn(hpfn) ||
+	       ((map->flags & SHPT_F_WRITE) && !(hpfn & HMM_PFN_WRITE));
+}
+
+/*
+ * The order-18 entry at @base was met in chunk @s; @stale if it is stale
+ * there.  Every chunk inside it meets it: count it once, and once stale.
+ */
+static void shpt_verify_pud(struct shpt_snap *s, u64 base, u64 pfn,
+			    bool stale, struct shpt_range_result *r)
+{
+	if (s->vma_start > (base << PAGE_SHIFT) ||
+	    s->vma_end < ((base + SHPT_PUD_PAGES) << PAGE_SHIFT))
+		stale = true;
+	if (s->pud_vpn != base || s->pud_pfn != pfn) {
+		s->pud_vpn = base;
+		s->pud_pfn = pfn;
+		s->pud_stale = false;
+		r->checked++;
+	}
+	if (stale && !s->pud_stale) {
+		s->pud_stale = true;
+		r->stale++;
+	}
+}
 
 /**
  * shpt_verify_snap() - compare the shadow with one locked snapshot
@@ -35,16 +67,18 @@
  * @s: the snapshot, from shpt_snap_range()
  * @r: out: entries checked, stale and missing; added to
  */
-void shpt_verify_snap(struct shpt_mirror *m, const struct shpt_snap *s,
+void shpt_verify_snap(struct shpt_mirror *m, struct shpt_snap *s,
 		      struct shpt_range_result *r)
 {
 	unsigned long npages = (s->end - s->start) >> PAGE_SHIFT, i;
-	u64 vpn0 = s->start >> PAGE_SHIFT, base;
+	u64 vpn0 = s->start >> PAGE_SHIFT, base, base1g, pud_pfn = 0;
 	bool huge_seen = false, huge_stale = false;
+	bool pud_seen = false, pud_stale = false;
 	struct shpt_mapping map;
 
 	lockdep_assert_held(&m->lock);
 	base = vpn0 & ~(u64)(SHPT_PMD_PAGES - 1);
+	base1g = vpn0 & ~(SHPT_PUD_PAGES - 1);
 	for (i = 0; i < npages; i++) {
 		unsigned long hpfn = s->pfns[i];
 		bool real = hpfn & HMM_PFN_VALID, shadow = false;
@@ -53,19 +87,25 @@ void shpt_verify_snap(struct shpt_mirror *m, const struct shpt_snap *s,
 		if (shpt_table_lookup(shpt_mtable, m->asid, vpn, 0, &map)) {
 			shadow = true;
 			r->checked++;
-			if (!real || map.pfn != shpt_hmm_pfn(hpfn) ||
-			    ((map.flags & SHPT_F_WRITE) &&
-			     !(hpfn & HMM_PFN_WRITE)))
+			if (shpt_verify_differs(&map, map.pfn, hpfn))
 				r->stale++;
 		}
 		if (shpt_table_lookup(shpt_mtable, m->asid, base,
 				      SHPT_PMD_ORDER, &map)) {
 			shadow = true;
 			huge_seen = true;
-			if (!real || map.pfn + (vpn - base) != shpt_hmm_pfn(hpfn) ||
-			    ((map.flags & SHPT_F_WRITE) &&
-			     !(hpfn & HMM_PFN_WRITE)))
+			if (shpt_verify_differs(&map, map.pfn + (vpn - base),
+						hpfn))
 				huge_stale = true;
+		}
+		if (shpt_table_lookup(shpt_mtable, m->asid, base1g,
+				      SHPT_PUD_ORDER, &map)) {
+			shadow = true;
+			pud_seen = true;
+			pud_pfn = map.pfn;
+			if (shpt_verify_differs(&map, map.pfn + (vpn - base1g),
+						hpfn))
+				pud_stale = true;
 		}
 		if (real && !shadow)
 			r->missing++;
@@ -82,6 +122,8 @@ void shpt_verify_snap(struct shpt_mirror *m, const struct shpt_snap *s,
 		r->checked++;
 		r->stale += huge_stale;
 	}
+	if (pud_seen)
+		shpt_verify_pud(s, base1g, pud_pfn, pud_stale, r);
 }
 
 /**
@@ -125,33 +167,141 @@ static void shpt_verify_entry(struct shpt_mirror *m, struct mm_struct *mm,
 		v->outside++;
 }
 
-/*
- * Check the indexed entries of @m that overlap VPNs [first, last), with
- * @m->lock held and, if @mm is not NULL, its mmap_lock.
+/* Index slots of one walk visited per hold of the locks. */
+#define SHPT_VERIFY_CHUNK	64
+
+/**
+ * struct shpt_verify_pos - where a chunked walk of the index stands
+ * @kind: 0: the order-18 slots, 1: the order-9 slots, 2: the order-0 groups
+ * @next: the next slot of that kind to visit
+ * @hi: the last slot of that kind in the range
  */
-static void shpt_verify_index(struct shpt_mirror *m, struct mm_struct *mm,
-			      u64 first, u64 last, struct shpt_verify_idx *v)
+struct shpt_verify_pos {
+	unsigned int kind;
+	unsigned long next;
+	unsigned long hi;
+};
+
+/* Set @pos to the first slot of @kind (3: the end) for VPNs [first, last). */
+static void shpt_verify_pos_set(struct shpt_verify_pos *pos,
+				unsigned int kind, u64 first, u64 last)
 {
-	unsigned long idx, lo, hi, bits, b, steps = 0;
+	pos->kind = kind;
+	if (kind == 0) {
+		shpt_idx_span(first, last, SHPT_PUD_ORDER, &pos->next,
+			      &pos->hi);
+		pos->next += SHPT_IDX1G_BASE;
+		pos->hi += SHPT_IDX1G_BASE;
+	} else if (kind == 1) {
+		shpt_idx_span(first, last, SHPT_PMD_ORDER, &pos->next,
+			      &pos->hi);
+	} else if (kind == 2) {
+		shpt_idx_span(first, last, SHPT_IDX_SHIFT, &pos->next,
+			      &pos->hi);
+	}
+}
+
+/* Check one index slot @idx (value @entry) of kind @kind. */
+static void shpt_verify_slot(struct shpt_mirror *m, struct mm_struct *mm,
+			     unsigned int kind, unsigned long idx, void *entry,
+			     u64 first, u64 last, struct shpt_verify_idx *v)
+{
+	unsigned long bits, b;
+
+	if (kind == 0) {
+		shpt_verify_entry(m, mm, (u64)(idx - SHPT_IDX1G_BASE) <<
+				  SHPT_PUD_ORDER, SHPT_PUD_ORDER, v);
+		return;
+	}
+	if (kind == 1) {
+		shpt_verify_entry(m, mm, (u64)idx << SHPT_PMD_ORDER,
+				  SHPT_PMD_ORDER, v);
+		return;
+	}
+	bits = xa_to_value(entry) & shpt_idx_mask(idx, first, last);
+	for_each_set_bit(b, &bits, SHPT_IDX_PAGES)
+		shpt_verify_entry(m, mm, ((u64)idx << SHPT_IDX_SHIFT) + b, 0, v);
+}
+
+/*
+ * Check up to SHPT_VERIFY_CHUNK indexed slots of @m that overlap VPNs
+ * [first, last), from @pos on, and advance @pos past them; with @m->lock
+ * held and, if @mm is not NULL, its mmap_lock.
+ * Return: true when the walk is complete.
+ */
+static bool shpt_verify_index(struct shpt_mirror *m, struct mm_struct *mm,
+			      u64 first, u64 last, struct shpt_verify_pos *pos,
+			      struct shpt_verify_idx *v)
+{
+	struct xarray *xa;
+	unsigned int n = 0;
+	unsigned long idx;
 	void *entry;
 
 	lockdep_assert_held(&m->lock);
-	shpt_idx_span(first, last, SHPT_PMD_ORDER, &lo, &hi);
-	xa_for_each_range(&m->idx2m, idx, entry, lo, hi) {
-		shpt_verify_entry(m, mm, (u64)idx << SHPT_PMD_ORDER,
-				  SHPT_PMD_ORDER, v);
-		if (!(++steps % SHPT_IDX_STEP))
-			cond_resched();
+	while (pos->kind < 3) {
+		xa = pos->kind == 2 ? &m->idx4k : &m->idx2m;
+		xa_for_each_range(xa, idx, entry, pos->next, pos->hi) {
+			if (n++ == SHPT_VERIFY_CHUNK) {
+				pos->next = idx;
+				return false;
+			}
+			shpt_verify_slot(m, mm, pos->kind, idx, entry, first,
+					 last, v);
+		}
+		shpt_verify_pos_set(pos, pos->kind + 1, first, last);
 	}
-	shpt_idx_span(first, last, SHPT_IDX_SHIFT, &lo, &hi);
-	xa_for_each_range(&m->idx4k, idx, entry, lo, hi) {
-		bits = xa_to_value(entry) & shpt_idx_mask(idx, first, last);
-		for_each_set_bit(b, &bits, SHPT_IDX_PAGES)
-			shpt_verify_entry(m, mm,
-					  ((u64)idx << SHPT_IDX_SHIFT) + b, 0, v);
-		if (!(++steps % SHPT_IDX_STEP))
-			cond_resched();
-	}
+	return true;
+}
+
+/* Take the locks of one chunk of the walk.  Return: 0 or -EINTR. */
+static int shpt_verify_lock(struct shpt_mirror *m, struct mm_struct *mm,
+			    bool write)
+{
+	if (mm && (write ? mmap_write_lock_killable(mm) :
+			   mmap_read_lock_killable(mm)))
+		return -EINTR;
+	mutex_lock(&m->lock);
+	return 0;
+}
+
+static void shpt_verify_unlock(struct shpt_mirror *m, struct mm_struct *mm,
+			       bool write)
+{
+	mutex_unlock(&m->lock);
+	if (mm && write)
+		mmap_write_unlock(mm);
+	else if (mm)
+		mmap_read_unlock(mm);
+}
+
+/*
+ * One walk of the index over VPNs [first, last), in chunks of
+ * SHPT_VERIFY_CHUNK slots; the locks are dropped between chunks.  With
+ * @lost, also find how many of the ASID's entries the index lacks.
+ * Return: 0 or -EINTR.
+ */
+static int shpt_verify_walk(struct shpt_mirror *m, struct mm_struct *mm,
+			    bool write, u64 first, u64 last,
+			    struct shpt_verify_idx *v, u64 *lost)
+{
+	struct shpt_verify_pos pos;
+	bool done;
+
+	memset(v, 0, sizeof(*v));
+	shpt_verify_pos_set(&pos, 0, first, last);
+	do {
+		if (fatal_signal_pending(current) ||
+		    shpt_verify_lock(m, mm, write))
+			return -EINTR;
+		done = shpt_verify_index(m, mm, first, last, &pos, v);
+		if (done && lost)
+			*lost = m->entries > v->present ?
+				m->entries - v->present : 0;
+		shpt_verify_unlock(m, mm, write);
+		cond_resched();
+	} while (!done);
+	return 0;
 }
 
 /*
@@ -164,13 +314,27 @@ static void shpt_verify_index(struct shpt_mirror *m, struct mm_struct *mm,
  * pages and calls the notifier.  So the walk runs under mmap_read_lock,
  * which does not stall the target; if it finds entries outside every VMA,
  * they may be such a munmap's, and the walk is repeated under mmap_lock
- * held for write, when no munmap is in progress.  @m->lock, held through a
- * walk, and op_sem, held for write by the caller, freeze the ASID's entries
- * and index: nothing inserts and no invalidation removes.
+ * held for write, when no munmap is in progress.
+ *
+ * The walk goes in chunks of SHPT_VERIFY_CHUNK index slots, and drops
+ * mmap_lock and @m->lock between them, so that neither the target nor an
+ * invalidation (the OOM reaper's cannot wait) is held up for the whole
+ * walk.  Each chunk continues at the slot after the last one visited.
+ * Between chunks invalidations may remove entries, but nothing inserts
+ * (the caller holds op_sem for write), so the result stays sound:
+ *  - an entry is counted only if, at the moment its chunk looked at it
+ *    (under both locks), it was in the table and outside every VMA with
+ *    no munmap in progress: a concurrent invalidation can make the walk
+ *    miss an entry it removed, never count one that was not stale;
+ *  - an entry that stays in the table and outside every VMA throughout
+ *    keeps its index slot (the index is exact under @m->lock), and every
+ *    slot of the range is visited once, in order: it is counted.
  *
  * Over the whole address space, the walk also checks that the index holds
  * all of the ASID's @entries: an entry it lost would be missed by the next
- * invalidation of its page, so each one counts as stale.
+ * invalidation of its page, so each one counts as stale.  @entries is read
+ * after the last chunk; it can only have dropped since the first, and
+ * every entry still indexed then was visited, so this never over-counts.
  */
 static int shpt_verify_outside(struct shpt_mirror *m, bool have_mm,
 			       u64 first, u64 last, struct shpt_range_result *r)
@@ -178,34 +342,16 @@ static int shpt_verify_outside(struct shpt_mirror *m, bool have_mm,
 	bool full = !first && last >= (TASK_SIZE_MAX >> PAGE_SHIFT);
 	struct mm_struct *mm = have_mm ? m->mm : NULL;
 	struct shpt_verify_idx v;
-	bool write = false;
-	u64 lost;
+	u64 lost = 0;
 	int ret;
 
-	for (;;) {
-		memset(&v, 0, sizeof(v));
-		if (mm) {
-			ret = write ? mmap_write_lock_killable(mm) :
-				      mmap_read_lock_killable(mm);
-			if (ret)
-				return -EINTR;
-		}
-		mutex_lock(&m->lock);
-		shpt_verify_index(m, mm, first, last, &v);
-		lost = full && m->entries > v.present ?
-		       m->entries - v.present : 0;
-		mutex_unlock(&m->lock);
-		if (!mm)
-			break;
-		if (write) {
-			mmap_write_unlock(mm);
-			break;
-		}
-		mmap_read_unlock(mm);
-		if (!v.outside)
-			break;
-		write = true;
-	}
+	ret = shpt_verify_walk(m, mm, false, first, last, &v,
+			       full ? &lost : NULL);
+	if (!ret && mm && v.outside)
+		ret = shpt_verify_walk(m, mm, true, first, last, &v,
+				       full ? &lost : NULL);
+	if (ret)
+		return ret;
 	r->checked += v.outside + v.ghosts + lost;
 	r->stale += v.outside + v.ghosts + lost;
 	return 0;

@@ -378,6 +378,7 @@ TEST_F(dbg, stats_format)
 		"inval_protection_vma", "inval_protection_page",
 		"inval_soft_dirty", "inval_release", "inval_migrate",
 		"inval_exclusive", "inval_pages", "grows", "shrinks", "rekeys",
+		"rekey_retries",
 		"long_chains", "retries", "alloc_fail", "entries", "buckets",
 		"load_x1000", "bytes_in_use", "mirrors", NULL,
 	};

@@ -10,8 +10,11 @@
  */
 #include "shpt_harness.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/klog.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "shpt_test_util.h"
 
@@ -932,6 +935,383 @@ TEST_F(mirror, fd_close_detaches)
 				 NULL));
 	SHPT_ASSERT_NO_STALE(fd_b, asid_b);
 	close(fd_b);
+}
+
+/* ---- issue 9: busy processes, non-readable VMAs, 1 GiB pages -------- */
+
+#define CHURN_PAGES	16384	/* 64 MiB that stays put while the rest churns */
+
+/*
+ * Turn automatic NUMA balancing off (its hinting faults make pages look
+ * absent for a while) or back to what it was.
+ */
+static void numa_balancing(bool restore)
+{
+	static char saved[16];
+
+	if (!restore) {
+		if (shpt_read_file("/proc/sys/kernel/numa_balancing", saved,
+				   sizeof(saved)))
+			saved[0] = 0;
+		shpt_write_file("/proc/sys/kernel/numa_balancing", "0");
+	} else if (saved[0]) {
+		shpt_write_file("/proc/sys/kernel/numa_balancing", saved);
+	}
+}
+
+/* Run on CPU @cpu only: the churn and the ioctl must really overlap. */
+static int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * A child that maps CHURN_PAGES pages (2 MiB aligned), touches them, sends
+ * their address on @wfd, and then changes one page of a separate 2 MiB
+ * window for ever: MADV_DONTNEED, and now and then mmap(MAP_FIXED) over it
+ * and a write.  Every loop invalidates, so the whole-space notifier
+ * sequence never rests.
+ */
+static void churn_child(int wfd)
+{
+	size_t len = CHURN_PAGES * SHPT_PAGE;
+	char *res, *big, *churn;
+	unsigned long i;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	pin_cpu(1);
+	res = mmap(NULL, len + 4 * SHPT_HPAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (res == MAP_FAILED)
+		_exit(1);
+	big = (char *)(((unsigned long)res + SHPT_HPAGE - 1) &
+		       ~(SHPT_HPAGE - 1));
+	churn = big + len + SHPT_HPAGE;
+	for (i = 0; i < len; i += SHPT_PAGE)
+		big[i] = 1;
+	if (write(wfd, &big, sizeof(big)) != sizeof(big))
+		_exit(1);
+	close(wfd);
+	/* madvise() invalidates even an empty page: the tightest loop. */
+	for (i = 0;; i++) {
+		madvise(churn, SHPT_PAGE, MADV_DONTNEED);
+		if (i % 64 == 0) {
+			mmap(churn, SHPT_PAGE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+			*(volatile char *)churn = (char)i;
+		}
+	}
+}
+
+/*
+ * POPULATE of a process that never stops changing its address space:
+ * only the chunk that changes may be skipped; everything else is
+ * inserted, and ATTACH|POPULATE keeps the mirror.  The old code retried
+ * the whole-space sequence, failed with -EAGAIN and tore the mirror down.
+ */
+TEST_F(mirror, populate_churning)
+{
+	struct shpt_range_op op;
+	cpu_set_t old;
+	unsigned long big;
+	int pfd[2], i, ret = 0;
+	pid_t pid;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
+	ASSERT_EQ(0, pin_cpu(0));
+	numa_balancing(false);
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(pfd[0]);
+		churn_child(pfd[1]);
+	}
+	close(pfd[1]);
+	ASSERT_EQ((ssize_t)sizeof(big), read(pfd[0], &big, sizeof(big)));
+	close(pfd[0]);
+	usleep(100000);		/* let the churn get going */
+
+	/* A few tries: the old code fails each with -EAGAIN. */
+	for (i = 0; i < 3; i++) {
+		ret = shpt_attach(self->fd, pid, SHPT_ATTACH_POPULATE,
+				  &self->asid);
+		if (ret != -EAGAIN)
+			break;
+		TH_LOG("attach|populate try %d: %s", i, strerror(-ret));
+	}
+	ASSERT_EQ(0, ret);
+	/*
+	 * Nothing changes in the quiet part, so populating it never has to
+	 * retry; the old whole-space sequence retried on every collision
+	 * with the churn elsewhere.
+	 */
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, shpt_populate(self->fd, self->asid, big,
+					   big + CHURN_PAGES * SHPT_PAGE, &op));
+		TH_LOG("populate of the quiet part: checked %llu inserted %llu retries %llu skipped %llu",
+		       (unsigned long long)op.checked,
+		       (unsigned long long)op.inserted,
+		       (unsigned long long)op.retries,
+		       (unsigned long long)op.missing);
+		ASSERT_EQ((__u64)CHURN_PAGES, op.inserted);
+		ASSERT_EQ(0ULL, op.missing);
+		ASSERT_EQ(0ULL, op.retries);
+	}
+	ASSERT_EQ(0, shpt_populate(self->fd, self->asid, 0, 0, &op));
+	TH_LOG("populate of everything: checked %llu inserted %llu retries %llu skipped %llu",
+	       (unsigned long long)op.checked,
+	       (unsigned long long)op.inserted,
+	       (unsigned long long)op.retries,
+	       (unsigned long long)op.missing);
+	ASSERT_LT((__u64)CHURN_PAGES, op.inserted);
+	kill(pid, SIGSTOP);
+	for (i = 0; i < CHURN_PAGES; i += SHPT_LOOKUP_MAX)
+		ASSERT_EQ(0, check_pages(_metadata, self->fd, self->asid, pid,
+					 big + i * SHPT_PAGE, SHPT_LOOKUP_MAX,
+					 SHPT_LOOKUP_NOFILL,
+					 LK_MASK(SHPT_LK_HIT), SHPT_PF_WRITE,
+					 0, 0, NULL));
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	sched_setaffinity(0, sizeof(old), &old);
+	numa_balancing(true);
+}
+
+/*
+ * A present page of a VMA without VM_READ (PROT_NONE, write-only) is
+ * present: FILL, then HIT, with its pfn and without SHPT_PF_READ.  The old
+ * code took hmm_range_fault()'s HMM_PFN_ERROR for such a VMA as absent.
+ */
+TEST_F(mirror, noread_present)
+{
+	unsigned long none, wonly;
+
+	none = map_pages(&self->t, NPAGES, true);
+	ASSERT_NE(0UL, none);
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MPROTECT, none,
+				     NPAGES * SHPT_PAGE, PROT_NONE, 0, 0));
+	wonly = shpt_target_mmap(&self->t, 0, NPAGES * SHPT_PAGE, PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS);
+	ASSERT_NE(0UL, wonly);
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_TOUCH, wonly,
+				     NPAGES * SHPT_PAGE, 1, 0, 0));
+
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid, 0, &self->asid));
+	CHECK(none, NPAGES, 0, LK_MASK(SHPT_LK_FILL), SHPT_PF_ANON,
+	      SHPT_PF_READ | SHPT_PF_WRITE, 0, NULL);
+	CHECK(wonly, NPAGES, 0, LK_MASK(SHPT_LK_FILL),
+	      SHPT_PF_WRITE | SHPT_PF_ANON, SHPT_PF_READ, 0, NULL);
+	CHECK(none, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0,
+	      SHPT_PF_READ, 0, NULL);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+
+	/* Populate sees them too, and unmapping removes them. */
+	ASSERT_EQ(0, shpt_detach(self->fd, self->asid));
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid, SHPT_ATTACH_POPULATE,
+				 &self->asid));
+	CHECK(none, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0,
+	      SHPT_PF_READ, 0, NULL);
+	CHECK(wonly, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_HIT), 0,
+	      SHPT_PF_READ, 0, NULL);
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MUNMAP, none,
+				     NPAGES * SHPT_PAGE, 0, 0, 0));
+	CHECK(none, NPAGES, SHPT_LOOKUP_NOFILL, LK_MASK(SHPT_LK_NONE), 0, 0,
+	      0, NULL);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+#define GIB		(1UL << 30)
+#define MAP_HUGE_1GB_	(30U << 26)	/* MAP_HUGE_1GB, <linux/mman.h> */
+
+#define GIGANTIC_DIR	"/sys/kernel/mm/hugepages/hugepages-1048576kB/"
+
+static long free_gigantic_pages(void)
+{
+	char buf[32];
+
+	if (shpt_read_file(GIGANTIC_DIR "free_hugepages", buf, sizeof(buf)))
+		return 0;
+	return atol(buf);
+}
+
+/*
+ * A free 1 GiB page: reserved at boot (run.sh), or else allocated now.
+ * Return: true if this allocated one (give it back with "0").
+ */
+static bool get_gigantic_page(void)
+{
+	if (free_gigantic_pages() >= 1)
+		return false;
+	shpt_write_file(GIGANTIC_DIR "nr_hugepages", "1");
+	return free_gigantic_pages() >= 1;
+}
+
+/*
+ * A PUD-mapped 1 GiB hugetlb page is one entry of order 18, found (HIT,
+ * the right pfn) at any offset inside it, by fill and by populate.  The
+ * old code made 262,144 order-0 entries of it.
+ */
+TEST_F_TIMEOUT(mirror, hugetlb_1g, 120)
+{
+	static const unsigned long offs[] = {
+		0, SHPT_PAGE, SHPT_HPAGE + 5 * SHPT_PAGE, GIB / 2,
+		GIB - SHPT_PAGE,
+	};
+	struct shpt_lookup_result r;
+	struct shpt_range_op op;
+	unsigned long va;
+	long long pm;
+	unsigned int i;
+
+	if (get_gigantic_page())
+		TH_LOG("allocated a 1 GiB page at run time");
+	if (free_gigantic_pages() < 1)
+		SKIP(return, "no free 1 GiB hugetlb page (boot with hugepagesz=1G hugepages=1)");
+	va = shpt_target_mmap(&self->t, 0, GIB, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+			      MAP_HUGE_1GB_);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0UL, va & (GIB - 1));
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_TOUCH, va, SHPT_PAGE,
+				     1, 0, 0));
+
+	/* Fill: one lookup inserts the whole page. */
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid, 0, &self->asid));
+	ASSERT_EQ(0, shpt_lookup1(self->fd, self->asid, va + GIB / 4, 0, &r));
+	ASSERT_EQ(SHPT_LK_FILL, r.status);
+	ASSERT_EQ(18, r.order);
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		pm = shpt_pagemap_pfn(self->t.pid, va + offs[i]);
+		ASSERT_LT(0, pm);
+		ASSERT_EQ(0, shpt_lookup1(self->fd, self->asid, va + offs[i],
+					  SHPT_LOOKUP_NOFILL, &r));
+		TH_LOG("offset %#lx: status %u order %u", offs[i], r.status,
+		       r.order);
+		ASSERT_EQ(SHPT_LK_HIT, r.status);
+		ASSERT_EQ(18, r.order);
+		ASSERT_EQ(pm, (long long)r.pfn);
+	}
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+
+	/* Populate: one entry. */
+	ASSERT_EQ(0, shpt_detach(self->fd, self->asid));
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid, 0, &self->asid));
+	ASSERT_EQ(0, shpt_populate(self->fd, self->asid, va, va + GIB, &op));
+	TH_LOG("populate: checked %llu inserted %llu",
+	       (unsigned long long)op.checked,
+	       (unsigned long long)op.inserted);
+	ASSERT_EQ(1ULL, op.inserted);
+	ASSERT_EQ(GIB / SHPT_PAGE, op.checked);
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		ASSERT_EQ(0, shpt_lookup1(self->fd, self->asid, va + offs[i],
+					  SHPT_LOOKUP_NOFILL, &r));
+		ASSERT_EQ(SHPT_LK_HIT, r.status);
+		ASSERT_EQ(18, r.order);
+	}
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MUNMAP, va, GIB, 0, 0,
+				     0));
+	ASSERT_EQ(0, shpt_lookup1(self->fd, self->asid, va + GIB / 2,
+				  SHPT_LOOKUP_NOFILL, &r));
+	ASSERT_EQ(SHPT_LK_NONE, r.status);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+}
+
+#define BIG_PAGES	131072	/* 512 MiB */
+#define UNMAP_STEP	64	/* munmap one page in each 64 */
+
+struct unmapper {
+	struct shpt_target *t;
+	unsigned long va;
+	volatile int *verifying;
+	double max_lat;
+	unsigned int during;
+	int err;
+};
+
+/* Unmap one page in UNMAP_STEP while VERIFY runs, timing each munmap. */
+static void *unmapper_thread(void *arg)
+{
+	struct unmapper *u = arg;
+	unsigned int i;
+	double t0, lat;
+
+	while (!*u->verifying)
+		;
+	for (i = 0; i < BIG_PAGES / UNMAP_STEP && *u->verifying == 1; i++) {
+		t0 = shpt_now();
+		if (shpt_target_cmd(u->t, SHPT_T_MUNMAP,
+				    u->va + (i * UNMAP_STEP + 7) * SHPT_PAGE,
+				    SHPT_PAGE, 0, 0, 0)) {
+			u->err = 1;
+			break;
+		}
+		/* Issued during VERIFY: counts even if it ends after it. */
+		lat = shpt_now() - t0;
+		u->during++;
+		if (lat > u->max_lat)
+			u->max_lat = lat;
+		usleep(1000);
+	}
+	return NULL;
+}
+
+/*
+ * VERIFY of a big mirror while the process munmaps pieces of it: it
+ * finds nothing stale, and it holds neither mmap_lock nor the mirror lock
+ * (which every invalidation takes) for its whole length, so each munmap
+ * finishes long before VERIFY does.  The old code walked the whole index
+ * under both locks: a munmap issued then waited for the whole walk.
+ */
+TEST_F_TIMEOUT(mirror, verify_not_blocking, 180)
+{
+	volatile int verifying = 0;
+	struct unmapper u = { .t = &self->t, .verifying = &verifying };
+	struct shpt_range_op op;
+	double t0, dur;
+	pthread_t th;
+	int ret;
+
+	/* NUMA hinting would unmap (PROT_NONE) pages under us. */
+	numa_balancing(false);
+	u.va = map_pages(&self->t, BIG_PAGES, true);
+	ASSERT_NE(0UL, u.va);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid, SHPT_ATTACH_POPULATE,
+				 &self->asid));
+	ASSERT_EQ(0, shpt_populate(self->fd, self->asid, u.va,
+				   u.va + BIG_PAGES * SHPT_PAGE, &op));
+	TH_LOG("populate again: checked %llu inserted %llu missing %llu",
+	       (unsigned long long)op.checked,
+	       (unsigned long long)op.inserted,
+	       (unsigned long long)op.missing);
+	ASSERT_EQ((__u64)BIG_PAGES, op.checked);
+	ASSERT_EQ(0, pthread_create(&th, NULL, unmapper_thread, &u));
+	t0 = shpt_now();
+	verifying = 1;
+	ret = shpt_verify(self->fd, self->asid, 0, 0, &op);
+	verifying = 2;
+	dur = shpt_now() - t0;
+	pthread_join(th, NULL);
+	TH_LOG("verify %.3f s: ret %d checked %llu stale %llu missing %llu retries %llu; %u munmaps during it, the slowest %.3f s",
+	       dur, ret, (unsigned long long)op.checked,
+	       (unsigned long long)op.stale, (unsigned long long)op.missing,
+	       (unsigned long long)op.retries, u.during, u.max_lat);
+	ASSERT_EQ(0, u.err);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0ULL, op.stale);
+	ASSERT_LE(4U, u.during);
+	ASSERT_LT(u.max_lat, dur / 10);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid);
+	numa_balancing(true);
 }
 
 /* ---- load-time target: reloads the module, so it runs last ---------- */

@@ -7,10 +7,12 @@
  * allocation.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -20,6 +22,7 @@
 #include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/siphash.h>
+#include <linux/workqueue.h>
 #include <shim.h>
 #include "table.h"
 
@@ -809,6 +812,147 @@ TEST(alloc_failure)
 	shpt_table_destroy(t);
 	EXPECT_EQ(0, shim_kmem_live());
 	EXPECT_EQ(0, shim_kmalloc_live());
+}
+
+/* Holds the shim's single worker until released. */
+static volatile int blocker_go;
+
+static void blocker_fn(struct work_struct *w)
+{
+	while (!blocker_go)
+		usleep(1000);
+}
+
+/* Insert new keys of @asid from *@next until an insert finds a long chain. */
+static void insert_until_long_chain(struct shpt_table *t, u64 asid, u64 *next)
+{
+	struct shpt_table_stats s;
+	u64 before;
+
+	shpt_table_get_stats(t, &s);
+	before = s.long_chains;
+	do {
+		if (ins(t, asid, (*next)++, 0))
+			break;
+		shpt_table_get_stats(t, &s);
+	} while (s.long_chains == before && *next < 100000);
+}
+
+/*
+ * A rekey whose bucket array cannot be allocated is not dropped: it is
+ * retried (counted in rekey_retries) until it succeeds, and after
+ * SHPT_REKEY_RETRIES (5) failures it stays pending for the next long chain.
+ */
+TEST(rekey_retry)
+{
+	struct work_struct blk;
+	struct shpt_table_params p;
+	struct shpt_table_stats s;
+	struct shpt_table *t;
+	u64 next = 0;
+
+	shim_thread_init();
+	shim_set_quiet(1);
+	shpt_table_default_params(&p);
+	p.init_buckets = p.min_buckets = p.max_buckets = 1024;
+	p.max_chain = 1;
+	t = shpt_table_create(&p);
+	ASSERT_FALSE(IS_ERR(t));
+
+	/* Three failures, then success. */
+	blocker_go = 0;
+	INIT_WORK(&blk, blocker_fn);
+	queue_work(system_unbound_wq, &blk);
+	insert_until_long_chain(t, 1, &next);
+	shim_fail_allocs(3);
+	blocker_go = 1;
+	flush_work(&blk);
+	shpt_table_flush(t);
+	shpt_table_get_stats(t, &s);
+	EXPECT_EQ(3, s.rekey_retries);
+	EXPECT_EQ(1, s.rekeys);
+	EXPECT_EQ(3, s.alloc_fail);
+
+	/* Six failures: it gives up after five retries, still pending... */
+	blocker_go = 0;
+	queue_work(system_unbound_wq, &blk);
+	insert_until_long_chain(t, 1, &next);
+	shim_fail_allocs(6);
+	blocker_go = 1;
+	flush_work(&blk);
+	shpt_table_flush(t);
+	shim_fail_allocs(0);
+	shpt_table_get_stats(t, &s);
+	EXPECT_EQ(8, s.rekey_retries);
+	EXPECT_EQ(1, s.rekeys);
+	EXPECT_EQ(9, s.alloc_fail);
+
+	/* ...and the next long chain gets it done. */
+	insert_until_long_chain(t, 1, &next);
+	shpt_table_flush(t);
+	shpt_table_get_stats(t, &s);
+	EXPECT_EQ(2, s.rekeys);
+	EXPECT_EQ(next, s.nelems);
+	shpt_table_destroy(t);
+	EXPECT_EQ(0, shim_kmem_live());
+}
+
+struct rehasher {
+	struct shpt_table *t;
+	volatile int stop;
+	unsigned int done;
+};
+
+static void *rehash_thread(void *arg)
+{
+	struct rehasher *r = arg;
+
+	shim_thread_init();
+	while (!r->stop) {
+		shpt_table_rehash(r->t, r->done % 2 ? 1024 : 16384, true);
+		r->done++;
+	}
+	return NULL;
+}
+
+/*
+ * The sleepable sweep goes 1024 buckets per RCU section, rescheduling in
+ * between; it removes exactly the ASID's entries, also while rehashes
+ * complete under it (and free the array it was sweeping).
+ */
+TEST(sweep_sleepable)
+{
+	struct rehasher r = { 0 };
+	struct shpt_table *t;
+	pthread_t th;
+	unsigned int round;
+	u64 i;
+
+	shim_thread_init();
+	shim_set_quiet(1);
+	t = mktable(4096, 1024, 16384, SHPT_HASH_SIPHASH);
+	ASSERT_FALSE(IS_ERR(t));
+	r.t = t;
+	ASSERT_EQ(0, pthread_create(&th, NULL, rehash_thread, &r));
+	for (round = 0; round < 20; round++) {
+		for (i = 0; i < 3000; i++) {
+			ASSERT_EQ(0, ins(t, 1, i, 0));
+			ASSERT_EQ(0, ins(t, 2, i, 0));
+		}
+		ASSERT_EQ(3000, shpt_table_remove_asid_sleepable(t, 1));
+		for (i = 0; i < 3000; i++) {
+			ASSERT_FALSE(has(t, 1, i, 0));
+			ASSERT_TRUE(has(t, 2, i, 0));
+		}
+		ASSERT_EQ(3000, shpt_table_remove_asid(t, 2));
+		ASSERT_EQ(0, nelems(t));
+	}
+	r.stop = 1;
+	pthread_join(th, NULL);
+	TH_LOG("%u rehashes during the sweeps", r.done);
+	EXPECT_EQ(0, shpt_table_remove_asid_sleepable(t, 0));
+	shpt_table_destroy(t);
+	EXPECT_EQ(0, shim_kmem_live());
 }
 
 TEST(params)

@@ -26,7 +26,8 @@
  * @flags: SHPT_ATTACH_* bits
  * @pid: target process, in the caller's pid namespace
  * @__pad: must be zero
- * @asid: out: the new address-space id, never reused while loaded
+ * @asid: out: the new address-space id; reused only after a detach, once
+ *	none of the old mirror's entries can be seen
  */
 struct shpt_attach {
 	__u32 size;
@@ -36,7 +37,11 @@ struct shpt_attach {
 	__u64 asid;
 };
 
-#define SHPT_ATTACH_POPULATE	(1U << 0)	/* snapshot present pages now */
+/*
+ * Snapshot present pages now, as SHPT_IOC_POPULATE: parts that keep changing
+ * are skipped (left to lookups) and the attach succeeds all the same.
+ */
+#define SHPT_ATTACH_POPULATE	(1U << 0)
 
 /**
  * struct shpt_detach - stop mirroring
@@ -56,8 +61,11 @@ struct shpt_detach {
  *	SHPT_LK_NONE, and 0 unless both the opener of the file and the caller
  *	have CAP_SYS_ADMIN (as /proc/PID/pagemap)
  * @flags: SHPT_PF_* bits of the entry
- * @order: order of the entry that answered: 0 or 9 (THP)
- * @status: SHPT_LK_*
+ * @order: order of the entry that answered: 0, 9 (THP or 2 MiB hugetlb) or
+ *	18 (1 GiB hugetlb, one entry for the whole page)
+ * @status: SHPT_LK_*.  A present page of a VMA without read permission
+ *	(PROT_NONE, write-only, exec-only) is present (HIT, FILL), with
+ *	SHPT_PF_READ clear.
  */
 struct shpt_lookup_result {
 	__u64 pfn;
@@ -113,7 +121,10 @@ struct shpt_lookup {
  * @checked: out: entries (VERIFY) or pages (POPULATE) examined
  * @stale: out, VERIFY: shadow entries absent or different in the real
  *	tables; always 0 unless shpt has a bug
- * @missing: out, VERIFY: present pages not in the shadow (lazy, allowed)
+ * @missing: out, VERIFY: present pages not in the shadow (lazy, allowed);
+ *	POPULATE: pages of chunks skipped because they kept changing (their
+ *	bounded retries ran out): 0 if the populate is complete.  POPULATE
+ *	returns 0 either way, never -EAGAIN.
  * @inserted: out, POPULATE: entries inserted or refreshed
  * @retries: out: hmm_range_fault -EBUSY or notifier-sequence retries
  */

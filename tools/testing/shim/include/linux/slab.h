@@ -12,6 +12,9 @@
 
 struct kmem_cache;
 
+/* kmem_cache_create() flags: accepted and ignored (no memory cgroups here). */
+#define SLAB_ACCOUNT		0x04000000UL
+
 void *kmalloc(size_t size, gfp_t gfp);
 void *kzalloc(size_t size, gfp_t gfp);
 void kfree(const void *p);
