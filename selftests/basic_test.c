@@ -22,13 +22,19 @@
 #include <unistd.h>
 
 #include "shpt_harness.h"
+#include "shpt_test_util.h"
 
-#define SHPT_DEV	"/dev/shpt"
 #define SHPT_SYSFS	"/sys/module/shpt"
-#define SHPT_DEBUGFS	"/sys/kernel/debug/shpt"
 #define SHPT_CONFIG	SHPT_DEBUGFS "/config"
+#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
 
-#define RELOAD_CYCLES	20
+#define RELOAD_CYCLES		20
+#define RELOAD_CYCLES_KMEMLEAK	100
+#define RELOAD_PAGES		16U
+/* kmemleak reports only objects older than 5 s. */
+#define KMEMLEAK_MIN_AGE	6
+/* Report lines worth logging from a kmemleak report. */
+#define KMEMLEAK_LOG_LINES	200
 
 static bool path_exists(const char *path)
 {
@@ -336,9 +342,89 @@ static void assert_there(struct __test_metadata *_metadata, int cycle)
 }
 
 /*
- * RELOAD_CYCLES unload/load cycles leave nothing behind: no device,
- * debugfs or sysfs entry while unloaded, and no slab cache grows.
+ * One cycle's use of the loaded module: attach with POPULATE to a fresh
+ * target, look its pages up (hits for the populated half, fills for the
+ * other), and with @dead let the target exit first, so that closing the
+ * file tears down a dead mirror rather than a live one.
+ */
+static void reload_use(struct __test_metadata *_metadata, int cycle,
+		       bool dead)
+{
+	const unsigned long half = RELOAD_PAGES / 2 * SHPT_PAGE;
+	struct shpt_lookup_result res[RELOAD_PAGES];
+	struct shpt_target t;
+	unsigned long va;
+	unsigned int i;
+	__u64 asid;
+	int fd;
+
+	ASSERT_EQ(0, shpt_target_start(&t));
+	va = shpt_target_mmap(&t, 0, 2 * half, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS);
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, shpt_target_cmd(&t, SHPT_T_TOUCH, va, half, 1, 0, 0));
+	fd = shpt_open();
+	ASSERT_LE(0, fd) TH_LOG("cycle %d: open: %s", cycle, strerror(errno));
+	ASSERT_EQ(0, shpt_attach(fd, t.pid, SHPT_ATTACH_POPULATE, &asid))
+		TH_LOG("cycle %d: attach", cycle);
+	ASSERT_EQ(0, shpt_target_cmd(&t, SHPT_T_TOUCH, va + half, half, 2, 0,
+				     0));
+	ASSERT_EQ(0, shpt_lookup_range(fd, asid, va, RELOAD_PAGES, res, 0));
+	for (i = 0; i < RELOAD_PAGES; i++)
+		if (res[i].status != (i < RELOAD_PAGES / 2 ? SHPT_LK_HIT :
+							     SHPT_LK_FILL))
+			break;
+	EXPECT_EQ(RELOAD_PAGES, i) TH_LOG("cycle %d: page %u", cycle, i);
+	if (dead)
+		shpt_target_stop(&t);
+	EXPECT_EQ(0, close(fd));
+	shpt_target_kill(&t);
+}
+
+static bool kmemleak_on(void)
+{
+	return !access(KMEMLEAK, W_OK);
+}
+
+/*
+ * Wait until everything freed is old enough for kmemleak, scan twice (a
+ * pointer in flight can hide an object from one scan) and fail on any
+ * unreferenced object, with the report in the log.
+ */
+static void kmemleak_check(struct __test_metadata *_metadata, int cycles)
+{
+	int leaks = 0, lines = 0;
+	char line[512];
+	FILE *f;
+
+	sleep(KMEMLEAK_MIN_AGE);
+	ASSERT_EQ(0, shpt_write_file(KMEMLEAK, "scan"));
+	ASSERT_EQ(0, shpt_write_file(KMEMLEAK, "scan"));
+	f = fopen(KMEMLEAK, "re");
+	ASSERT_NE(NULL, f) TH_LOG("%s: %s", KMEMLEAK, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		leaks += !!strstr(line, "unreferenced object");
+		if (lines++ < KMEMLEAK_LOG_LINES)
+			TH_LOG("kmemleak: %s", strtok(line, "\n") ?: "");
+	}
+	fclose(f);
+	TH_LOG("kmemleak after %d cycles: %d unreferenced objects", cycles,
+	       leaks);
+	EXPECT_EQ(0, leaks);
+}
+
+/*
+ * Load/unload cycles leave nothing behind: no device, debugfs or sysfs
+ * entry while unloaded, and no leaked object.  Each cycle uses the module
+ * (reload_use(): a live mirror, or every third cycle a dead one, torn
+ * down by the close before the unload).
  *
+ * With kmemleak (a debug kernel), RELOAD_CYCLES_KMEMLEAK cycles and then
+ * a kmemleak scan, which must find no unreferenced object.  KASAN's
+ * quarantine keeps freed objects active in /proc/slabinfo, so slab counts
+ * mean nothing there.
+ *
+ * Without it, RELOAD_CYCLES cycles and no slab cache may grow.
  * Tolerance: with exact counts (see struct slab_count) an idle VM moves a
  * cache by a few objects over the run (timers, workqueues).  A leak of one
  * object per cycle grows its cache by RELOAD_CYCLES = 20, so a cache may
@@ -348,29 +434,46 @@ static void assert_there(struct __test_metadata *_metadata, int cycle)
  */
 TEST_F_TIMEOUT(reload, cycles, 300)
 {
+	bool leakcheck = kmemleak_on();
+	int cycles = leakcheck ? RELOAD_CYCLES_KMEMLEAK : RELOAD_CYCLES;
 	struct slab_snapshot before, after;
-	long tolerance = RELOAD_CYCLES / 2 - 1, grew, max_grew = 0;
+	long tolerance = cycles / 2 - 1, grew, max_grew = 0;
 	const char *max_name = NULL;
 	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	bool exact = slab_counts_exact();
+	double t0 = shpt_now();
 	int i, bad = 0;
 
 	RELOAD_SKIP_IF_SKIPPED();
-	if (!exact)
+	if (!leakcheck && !exact)
 		TH_LOG("slab counts are per-slab only (boot with slub_debug=F for an exact check)");
 
 	/* One warm-up cycle: first-use allocations are not leaks. */
 	ASSERT_EQ(0, shpt_unload()) TH_LOG("unload: %s", strerror(errno));
 	ASSERT_EQ(0, shpt_load(self->ko_fd, "")) TH_LOG("load: %s", strerror(errno));
-	ASSERT_EQ(0, slab_snapshot(&before));
+	reload_use(_metadata, -1, false);
+	if (leakcheck) {
+		ASSERT_EQ(0, shpt_write_file(KMEMLEAK, "clear"));
+	} else {
+		ASSERT_EQ(0, slab_snapshot(&before));
+	}
 
-	for (i = 0; i < RELOAD_CYCLES; i++) {
+	for (i = 0; i < cycles; i++) {
 		ASSERT_EQ(0, shpt_unload()) TH_LOG("cycle %d: unload: %s", i, strerror(errno));
 		assert_gone(_metadata, i);
 		ASSERT_EQ(0, shpt_load(self->ko_fd, "")) TH_LOG("cycle %d: load: %s", i, strerror(errno));
 		assert_there(_metadata, i);
+		reload_use(_metadata, i, i % 3 == 2);
 	}
+	TH_LOG("%d cycles in %.1f s", cycles, shpt_now() - t0);
 
+	if (leakcheck) {
+		/* Unloaded, so that everything the module held is freed. */
+		ASSERT_EQ(0, shpt_unload());
+		kmemleak_check(_metadata, cycles);
+		ASSERT_EQ(0, shpt_load(self->ko_fd, ""));
+		return;
+	}
 	ASSERT_EQ(0, slab_snapshot(&after));
 	for (i = 0; i < after.n; i++) {
 		struct slab_count *c = &after.c[i];
@@ -383,7 +486,7 @@ TEST_F_TIMEOUT(reload, cycles, 300)
 		}
 		if (grew > allowed) {
 			TH_LOG("slab %s: %ld more active objects after %d cycles (allowed %ld)",
-			       c->name, grew, RELOAD_CYCLES, allowed);
+			       c->name, grew, cycles, allowed);
 			bad++;
 		}
 	}
