@@ -119,7 +119,7 @@ help:
 	@echo '                    T=prog[:test][,...] runs only those selftests (no host tests)'
 	@echo '  make check-vm     only the VM selftests (no deps, no host tests)'
 	@echo '  make check-host   only the host tests (tools/testing)'
-	@echo '  make debug-kernel build (once, ~20 min) the KASAN/lockdep/kmemleak/KUnit test kernel'
+	@echo '  make debug-kernel build (once, ~13 min) the KASAN/lockdep/kmemleak/KUnit test kernel'
 	@echo '                    into $$SHPT_CACHE (default /var/cache/shpt)'
 	@echo '  make check-debug  the VM selftests, shpt_kunit and kmemleak on that kernel (T= works)'
 	@echo '  make bench-host   host benchmarks (tools/testing)'

@@ -77,7 +77,7 @@ start=$(date +%s)
 jobs=$(($(nproc) + 1))
 log=$dir.log
 echo "debug-kernel: building $srcver + $(basename "$frag") in $dir" >&2
-echo "debug-kernel: about 20 minutes on 2 cores; log: $log" >&2
+echo "debug-kernel: about 13 minutes on 2 idle cores; log: $log" >&2
 rm -rf "$dir"
 mkdir -p "$dir"
 {
