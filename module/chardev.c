@@ -44,6 +44,7 @@ static int shpt_open(struct inode *inode, struct file *file)
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
+	shpt_mirror_owner_init(&f->owner);
 	file->private_data = f;
 	return nonseekable_open(inode, file);
 }

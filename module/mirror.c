@@ -465,6 +465,8 @@ static void shpt_mirror_unlink_locked(struct shpt_mirror *m)
 {
 	lockdep_assert_held(&shpt_mirrors_lock);
 	m->linked = false;
+	if (m->owner)
+		list_del_init(&m->owner_node);
 	/* The slot stays reserved until the reaper frees it; no allocation. */
 	xa_store(&shpt_asids, m->asid, NULL, GFP_KERNEL);
 	shpt_mms_forget(m);
@@ -554,6 +556,7 @@ static struct shpt_mirror *shpt_mirror_alloc(struct task_struct *task,
 	m->owner = owner;
 	m->uid = current_uid();
 	INIT_LIST_HEAD(&m->node);
+	INIT_LIST_HEAD(&m->owner_node);
 	kref_init(&m->ref);
 	init_rwsem(&m->op_sem);
 	mutex_init(&m->lock);
@@ -598,6 +601,8 @@ static int shpt_mirror_link(struct shpt_mirror *m)
 		return xa_err(old);
 	}
 	m->linked = true;
+	if (m->owner)
+		list_add_tail(&m->owner_node, &m->owner->mirrors);
 	kref_get(&m->ref);
 	atomic_inc(&shpt_nr_mirrors);
 	mutex_unlock(&shpt_mirrors_lock);
@@ -737,16 +742,24 @@ int shpt_mirror_detach(u64 asid, struct shpt_mirror_owner *owner)
 	return 0;
 }
 
-/* Unlink every mirror of @owner (@all: every mirror) and tear it down. */
-static void shpt_mirror_detach_all(struct shpt_mirror_owner *owner, bool all)
+/*
+ * Unlink every mirror of @owner, or with @owner NULL every mirror (module
+ * exit), and tear them down.
+ */
+static void shpt_mirror_detach_all(struct shpt_mirror_owner *owner)
 {
 	struct shpt_mirror *m, *tmp;
 	unsigned long idx;
 	LIST_HEAD(dead);
 
 	mutex_lock(&shpt_mirrors_lock);
-	xa_for_each(&shpt_asids, idx, m) {
-		if (all || m->owner == owner) {
+	if (owner) {
+		list_for_each_entry_safe(m, tmp, &owner->mirrors, owner_node) {
+			shpt_mirror_unlink_locked(m);
+			list_add_tail(&m->node, &dead);
+		}
+	} else {
+		xa_for_each(&shpt_asids, idx, m) {
 			shpt_mirror_unlink_locked(m);
 			list_add_tail(&m->node, &dead);
 		}
@@ -761,12 +774,24 @@ static void shpt_mirror_detach_all(struct shpt_mirror_owner *owner, bool all)
 }
 
 /**
+ * shpt_mirror_owner_init() - set up the owner token of a new open file
+ * @owner: the token, embedded in the file's private data
+ */
+void shpt_mirror_owner_init(struct shpt_mirror_owner *owner)
+{
+	INIT_LIST_HEAD(&owner->mirrors);
+}
+
+/**
  * shpt_mirror_detach_owner() - detach every mirror of a closing file
  * @owner: the file's owner token
+ *
+ * Costs the file's own mirrors: it walks @owner's list, not the table of
+ * ASIDs.
  */
 void shpt_mirror_detach_owner(struct shpt_mirror_owner *owner)
 {
-	shpt_mirror_detach_all(owner, false);
+	shpt_mirror_detach_all(owner);
 }
 
 static int shpt_check_addr(u64 addr)
@@ -1052,7 +1077,7 @@ int shpt_mirror_init(struct shpt_table *table)
  */
 void shpt_mirror_exit(void)
 {
-	shpt_mirror_detach_all(NULL, true);
+	shpt_mirror_detach_all(NULL);
 	destroy_workqueue(shpt_mirror_wq);
 	shpt_mirror_wq = NULL;
 	WARN_ON_ONCE(!xa_empty(&shpt_asids) || !xa_empty(&shpt_mms) ||

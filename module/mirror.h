@@ -13,6 +13,7 @@
 #ifndef _SHPT_MIRROR_H
 #define _SHPT_MIRROR_H
 
+#include <linux/list.h>
 #include <linux/types.h>
 #include <linux/sched.h>
 
@@ -113,13 +114,16 @@ struct shpt_mirror_info {
 
 /**
  * struct shpt_mirror_owner - who may use and detach a set of mirrors
- * @id: unused; an owner is identified by its address
+ * @mirrors: the linked mirrors attached through this owner, so that
+ *	closing a file costs its own mirrors, not all of them; mirror.c's
+ *	shpt_mirrors_lock
  *
- * chardev.c embeds one per open file.  Mirrors attached by the pid=
- * module parameter have no owner (NULL).
+ * chardev.c embeds one per open file and sets it up with
+ * shpt_mirror_owner_init().  Mirrors attached by the pid= module parameter
+ * have no owner (NULL).
  */
 struct shpt_mirror_owner {
-	int id;
+	struct list_head mirrors;
 };
 
 /**
@@ -148,6 +152,7 @@ void shpt_mirror_for_each(void (*fn)(const struct shpt_mirror_info *info,
 
 int shpt_mirror_attach(pid_t nr, unsigned int flags,
 		       struct shpt_mirror_owner *owner, u64 *asid);
+void shpt_mirror_owner_init(struct shpt_mirror_owner *owner);
 int shpt_mirror_detach(u64 asid, struct shpt_mirror_owner *owner);
 void shpt_mirror_detach_owner(struct shpt_mirror_owner *owner);
 int shpt_mirror_lookup(u64 asid, struct shpt_mirror_owner *owner,

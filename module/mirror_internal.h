@@ -43,7 +43,8 @@ struct pid;
  * shpt_mirrors_lock (mutex, mirror.c)
  *	links and unlinks mirrors: each mirror's @linked, what its ASID's
  *	slot in shpt_asids holds (the mirror while linked, a reservation
- *	after), and the per-user counts in shpt_users.  Unlinking under this
+ *	after), each owner's list of its mirrors, and the per-user counts
+ *	in shpt_users.  Unlinking under this
  *	lock is what decides who tears a mirror down: detach, fd close, the
  *	release work of a module-owned mirror and module exit each unlink
  *	first and tear down only what they unlinked, so a mirror is torn
@@ -128,6 +129,7 @@ struct pid;
  *	constant
  * @charged: counted against @uid's max_user_mirrors; shpt_mirrors_lock
  * @node: link in a private list of the thread that unlinked the mirror
+ * @owner_node: link in @owner's list while @linked; shpt_mirrors_lock
  * @reap_node: link in the ASID reaper's list, after teardown
  * @linked: findable in shpt_asids; shpt_mirrors_lock.  Whoever clears it
  *	tears the mirror down.
@@ -161,6 +163,7 @@ struct shpt_mirror {
 	kuid_t uid;
 	bool charged;
 	struct list_head node;
+	struct list_head owner_node;
 	struct llist_node reap_node;
 	bool linked;
 	struct kref ref;
