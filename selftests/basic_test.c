@@ -479,6 +479,15 @@ TEST_F_TIMEOUT(reload, cycles, 300)
 		struct slab_count *c = &after.c[i];
 		long allowed = tolerance + (exact ? 0 : 2 * ncpus * c->per_slab);
 
+		/*
+		 * vfree() is lazy: a freed area keeps its vmap_area until a
+		 * purge, which comes only after megabytes of lazy frees, and
+		 * every unload vfree()s the module's own text.  So this cache
+		 * grows with the cycles whatever shpt does (10 seen after 20);
+		 * a vmalloc leak of shpt's is kmemleak's to find (check-debug).
+		 */
+		if (!strcmp(c->name, "vmap_area"))
+			continue;
 		grew = c->active - slab_active(&before, c->name);
 		if (grew > max_grew) {
 			max_grew = grew;
