@@ -42,7 +42,6 @@
 
 #include "shpt_test_util.h"
 
-#define NOBODY		65534
 #define HELPER		"hostile_helper"
 #define USERNS_SYSCTL	"/proc/sys/kernel/unprivileged_userns_clone"
 /* How long the setuid race runs, in seconds, times shpt_timeout_scale(). */
@@ -82,17 +81,12 @@ static int become_nobody(bool userns)
 	char map[32];
 	int ret;
 
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
-		return -errno;
-	/* The uid change made us non-dumpable; a plain user process is. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
-		return -errno;
-	if (!userns)
-		return 0;
+	ret = shpt_drop_to_nobody();
+	if (ret || !userns)
+		return ret;
 	if (unshare(CLONE_NEWUSER))
 		return -errno;
-	snprintf(map, sizeof(map), "0 %d 1", NOBODY);
+	snprintf(map, sizeof(map), "0 %d 1", SHPT_NOBODY);
 	ret = shpt_write_file("/proc/self/uid_map", map);
 	if (!ret)
 		ret = shpt_write_file("/proc/self/setgroups", "deny");

@@ -28,7 +28,6 @@
 
 #include "shpt_test_util.h"
 
-#define NOBODY		65534
 #define SPACE		16		/* asid_max for the recycling tests */
 #define CYCLES		(10 * SPACE)
 #define USER_MAX	4		/* max_user_mirrors for user_limit */
@@ -74,17 +73,6 @@ FIXTURE_TEARDOWN(limits)
 	if (ret)
 		TH_LOG("cannot load shpt with the defaults again: %s",
 		       strerror(-ret));
-}
-
-static int drop_to_nobody(void)
-{
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
-		return -errno;
-	/* The uid change made us non-dumpable; a plain user process is. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
-		return -errno;
-	return 0;
 }
 
 /* A target with one touched page, or 0 in t->pid on failure. */
@@ -149,7 +137,7 @@ static int run_as_nobody(FIXTURE_DATA(limits) *self, unpriv_fn fn, void *arg,
 		memset(&r, 0, sizeof(r));
 		if (own_fd)
 			*own_fd = shpt_open();
-		r.drop = own_fd && *own_fd < 0 ? -errno : drop_to_nobody();
+		r.drop = own_fd && *own_fd < 0 ? -errno : shpt_drop_to_nobody();
 		if (!r.drop)
 			fn(&r, arg);
 		if (write(rep[1], &r, sizeof(r)) != sizeof(r))

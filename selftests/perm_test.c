@@ -14,7 +14,6 @@
 
 #include "shpt_test_util.h"
 
-#define NOBODY		65534
 #define ALLOW_USER	SHPT_PARAM_DIR "/allow_user"
 
 /* What the unprivileged child saw. */
@@ -48,17 +47,6 @@ static long long cap_eff(void)
 	return v;
 }
 
-static int drop_to_nobody(void)
-{
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
-		return -errno;
-	/* The uid change made us non-dumpable; a plain user process is. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
-		return -errno;
-	return 0;
-}
-
 /*
  * The unprivileged side.  @root_pid is a root-owned target.  Writes the
  * report to @rep_fd, then waits for @go_fd to close so that the parent can
@@ -74,7 +62,7 @@ static void unprivileged(int fd, pid_t root_pid, int rep_fd, int go_fd)
 
 	r.attach_root = r.attach_own = r.lookup = r.verify = 1;
 	r.attach_nodump = r.param_write = 1;
-	r.drop = drop_to_nobody();
+	r.drop = shpt_drop_to_nobody();
 	r.cap_eff = cap_eff();
 	if (r.drop)
 		goto out;

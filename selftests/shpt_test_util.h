@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,7 +38,26 @@
 #define SHPT_HPAGE		(2UL << 20)
 
 #define SHPT_UNUSED		__attribute__((unused))
+#define SHPT_NOBODY		65534	/* uid and gid of "nobody" in the VM */
 #define SHPT_MPOL_MF_MOVE	(1 << 1)	/* <linux/mempolicy.h> MPOL_MF_MOVE */
+
+/* ---- privileges -------------------------------------------------------- */
+
+/*
+ * Become "nobody" for good: no supplementary groups, all uids and gids
+ * 65534, and dumpable again (the uid change cleared it), as a plain user
+ * process is.  0 or -errno.
+ */
+static SHPT_UNUSED int shpt_drop_to_nobody(void)
+{
+	if (setgroups(0, NULL) ||
+	    setresgid(SHPT_NOBODY, SHPT_NOBODY, SHPT_NOBODY) ||
+	    setresuid(SHPT_NOBODY, SHPT_NOBODY, SHPT_NOBODY))
+		return -errno;
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return -errno;
+	return 0;
+}
 
 /* ---- /dev/shpt wrappers ---------------------------------------------- */
 
