@@ -804,6 +804,40 @@ bool shpt_table_lookup(struct shpt_table *t, u64 asid, u64 vpn,
 	return found;
 }
 
+/**
+ * shpt_table_lookup_bulk() - find many translations at once
+ * @t: table
+ * @keys: the keys to look up
+ * @n: number of keys
+ * @out: receives a copy of the entry for each key found, at the key's index;
+ *	may be NULL.  Entries for keys not found are left untouched.
+ * @hits: bitmap of @n bits; bit i is set if @keys[i] was found, cleared if
+ *	not
+ *
+ * Same semantics and statistics as @n calls of shpt_table_lookup().
+ *
+ * Context: any context; takes rcu_read_lock() itself.
+ * Return: the number of keys found.
+ */
+unsigned int shpt_table_lookup_bulk(struct shpt_table *t,
+				    const struct shpt_key *keys,
+				    unsigned int n, struct shpt_mapping *out,
+				    unsigned long *hits)
+{
+	unsigned int i, found = 0;
+
+	for (i = 0; i < n; i++) {
+		if (shpt_table_lookup(t, keys[i].asid, keys[i].vpn,
+				      keys[i].order, out ? &out[i] : NULL)) {
+			__set_bit(i, hits);
+			found++;
+		} else {
+			__clear_bit(i, hits);
+		}
+	}
+	return found;
+}
+
 /*
  * Holding the lock of @slot: replace (@key, @val) in place, or link @new at
  * the head of the chain.  Return: 1 if replaced, 0 if @new was linked.

@@ -155,6 +155,18 @@ struct shpt_table_stats {
 	u64 bytes;
 };
 
+/**
+ * struct shpt_key - one key of a bulk lookup
+ * @asid: address-space id
+ * @vpn: virtual page number, aligned to 1 << @order
+ * @order: page order the entry was inserted with
+ */
+struct shpt_key {
+	u64 asid;
+	u64 vpn;
+	unsigned int order;
+};
+
 struct shpt_table;
 
 void shpt_table_default_params(struct shpt_table_params *p);
@@ -163,6 +175,10 @@ void shpt_table_destroy(struct shpt_table *t);
 
 bool shpt_table_lookup(struct shpt_table *t, u64 asid, u64 vpn,
 		       unsigned int order, struct shpt_mapping *out);
+unsigned int shpt_table_lookup_bulk(struct shpt_table *t,
+				    const struct shpt_key *keys,
+				    unsigned int n, struct shpt_mapping *out,
+				    unsigned long *hits);
 int shpt_table_insert(struct shpt_table *t, const struct shpt_mapping *m,
 		      gfp_t gfp);
 bool shpt_table_remove(struct shpt_table *t, u64 asid, u64 vpn,

@@ -26,6 +26,16 @@ static inline void clear_bit(long nr, unsigned long *addr)
 			   __ATOMIC_RELAXED);
 }
 
+static inline void __set_bit(long nr, unsigned long *addr)
+{
+	*SHIM_WORD(nr, addr) |= SHIM_MASK(nr);
+}
+
+static inline void __clear_bit(long nr, unsigned long *addr)
+{
+	*SHIM_WORD(nr, addr) &= ~SHIM_MASK(nr);
+}
+
 static inline bool test_and_set_bit(long nr, unsigned long *addr)
 {
 	return __atomic_fetch_or(SHIM_WORD(nr, addr), SHIM_MASK(nr),
