@@ -9,7 +9,8 @@
  *   generations   fork, exec, vfork and a thread over three generations:
  *                 every process has a record with an ASID, an exec gets a
  *                 new ASID, a vfork child shares its parent's, every
- *                 member verifies OK with 0 stale at its exit
+ *                 member verifies OK with 0 stale at its exit (an image
+ *                 that execs: at its execve() entry)
  *   pid reuse     a pid that exits and comes back (ns_last_pid) inside
  *                 the tree gets a second record, with its own ASID
  *   skipped       members over max_user_mirrors are reported with EMFILE
@@ -405,8 +406,11 @@ TEST_F_TIMEOUT(tree, generations_are_all_mirrored, 120)
 		/* every member mirrored, from its first instruction */
 		ASSERT_LT(0, asid) tool_log(&self->r);
 		ASSERT_EQ(0, jint(p, "errno"));
-		if (str_is(p, "end", "exec"))
-			continue;	/* the old mm is gone: no exit stop */
+		if (str_is(p, "end", "exec")) {
+			/* verified at its execve() entry, before the mm went */
+			ASSERT_TRUE(verified_ok(p, "exec")) tool_log(&self->r);
+			continue;
+		}
 		ASSERT_TRUE(verified_ok(p, "exit")) tool_log(&self->r);
 		ASSERT_LE(0, jint(p, "exit_status"));
 		if (str_is(p, "how", "exec")) {

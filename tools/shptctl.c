@@ -22,12 +22,18 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stddef.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/shpt.h>
 
 #define SHPT_DEV	"/dev/shpt"
@@ -1100,7 +1106,8 @@ static pid_t run_spawn(char **argv)
 
 #define TREE_OPTS	(PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
 			 PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | \
-			 PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)
+			 PTRACE_O_TRACEEXIT | PTRACE_O_TRACESECCOMP | \
+			 PTRACE_O_EXITKILL)
 #define TREE_PASS_MIN	1024	/* pages per member per pass, at least */
 
 struct tree_proc {
@@ -1421,6 +1428,15 @@ static void tree_event(struct run_state *st, struct tree *t, pid_t tid,
 		tree_on_exec(st, t, i);
 		tree_resume(tid, 0, false);
 		return;
+	case PTRACE_EVENT_SECCOMP: {
+		int p = t->tasks[i].proc;
+
+		/* execve() entry (tree_exec_filter): the old mm's last look. */
+		if (p >= 0)
+			tree_verify(st, &t->procs[p], "exec");
+		tree_resume(tid, 0, false);
+		return;
+	}
 	case PTRACE_EVENT_EXIT: {
 		int p = t->tasks[i].proc;
 
@@ -1489,6 +1505,40 @@ static void tree_pass(struct run_state *st, struct tree *t)
 }
 
 /*
+ * Make every execve() and execveat() of the tree stop at its entry
+ * (PTRACE_EVENT_SECCOMP), while the old image is still there to verify.
+ * Without CAP_SYS_ADMIN a filter needs no_new_privs, which changes
+ * nothing more for a tree whose tracer lacks CAP_SYS_PTRACE: set-id bits
+ * are ignored under such a tracer anyway.  Best effort: without the
+ * filter, an image that execs before the first pass is not verified.
+ */
+static void tree_exec_filter(void)
+{
+#ifdef __x86_64__
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(f) / sizeof(f[0]), .filter = f,
+	};
+
+	if (!prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return;
+	if (errno == EACCES && !prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+#endif
+}
+
+/*
  * Start @argv seized: it stops itself before exec, is seized with the
  * tree options, and is continued; its exec is then PTRACE_EVENT_EXEC.
  */
@@ -1503,6 +1553,7 @@ static pid_t tree_spawn(char **argv, const sigset_t *mask)
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, mask, NULL);
+		tree_exec_filter();
 		raise(SIGSTOP);
 		execvp(argv[0], argv);
 		fprintf(stderr, "%s: %s: %s\n", prog, argv[0], strerror(errno));
