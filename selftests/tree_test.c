@@ -11,8 +11,9 @@
  *                 new ASID, a vfork child shares its parent's, every
  *                 member verifies OK with 0 stale at its exit (an image
  *                 that execs: at its execve() entry)
- *   pid reuse     a pid that exits and comes back (ns_last_pid) inside
- *                 the tree gets a second record, with its own ASID
+ *   pid reuse     a pid that exits and comes back (ns_last_pid, or
+ *                 clone3's set_tid where there is none) inside the tree
+ *                 gets a second record, with its own ASID
  *   skipped       members over max_user_mirrors are reported with EMFILE
  *                 and run unmirrored; the run goes on and exits 0
  *   signals       a handled signal, SIGSTOP seen by the real parent and
@@ -27,6 +28,7 @@
 
 #include <pthread.h>
 #include <sys/mman.h>
+#include <linux/sched.h>	/* struct clone_args */
 
 #include "shpt_test_util.h"
 #include "shpt_json.h"
@@ -115,26 +117,54 @@ static pid_t fork_touch_exit(void)
 	return pid;
 }
 
+/*
+ * A child with pid @want, by clone3()'s set_tid (CAP_CHECKPOINT_RESTORE,
+ * any config), for kernels without ns_last_pid.  Reported as a fork.
+ */
+static pid_t fork_touch_exit_at(pid_t want)
+{
+	struct clone_args a = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)&want,
+		.set_tid_size = 1,
+	};
+	pid_t pid = syscall(SYS_clone3, &a, sizeof(a));
+
+	if (pid == 0) {
+		touch_memory();
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Make the next fork get pid @want; false without ns_last_pid. */
+static bool set_last_pid(pid_t want)
+{
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	char buf[16];
+	int len;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	len = snprintf(buf, sizeof(buf), "%d", want - 1);
+	ok = write(fd, buf, len) == len;
+	close(fd);
+	return ok;
+}
+
 /* Two children with the same pid, one after the other: 0, or 3 if not. */
 static int wl_reuse(void)
 {
 	for (int attempt = 0; attempt < 20; attempt++) {
 		pid_t first = fork_touch_exit(), second;
-		char buf[16];
-		int fd, len;
 
 		if (first < 0 || reap(first, 0))
 			return 10;
-		fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			return 11;
-		len = snprintf(buf, sizeof(buf), "%d", first - 1);
-		if (write(fd, buf, len) != len) {
-			close(fd);
-			return 12;
-		}
-		close(fd);
-		second = fork_touch_exit();
+		if (set_last_pid(first))
+			second = fork_touch_exit();
+		else
+			second = fork_touch_exit_at(first);
 		if (second < 0 || reap(second, 0))
 			return 13;
 		if (second == first)
@@ -453,8 +483,6 @@ TEST_F_TIMEOUT(tree, reused_pid_gets_a_new_record, 120)
 	const struct jv *procs;
 	bool reused = false;
 
-	if (access("/proc/sys/kernel/ns_last_pid", W_OK))
-		SKIP(return, "cannot write ns_last_pid");
 	RUN_TREE(&self->r, self->v, "--tree-reuse");
 	if (self->r.status == 3)
 		SKIP(return, "the pid was not reused in 20 attempts");
@@ -561,7 +589,7 @@ TEST_F_TIMEOUT(tree, stress_ng_workers_verify_ok, 180)
 		SKIP(return, "no %s (Debian package stress-ng)", STRESS_NG);
 	ASSERT_EQ(0, run_tool(&self->r, (char *const []){
 		"shptctl", "run", "-f", "--json", "--", STRESS_NG, "-q",
-		"--vm", "2", "--vm-bytes", "16M", "--fork", "2", "-t", "3",
+		"--fork", "2", "--vm", "2", "--vm-bytes", "16M", "-t", "3",
 		NULL }));
 	self->v = json_parse(self->r.out, self->r.len, why, sizeof(why));
 	ASSERT_NE(NULL, self->v) {

@@ -887,6 +887,9 @@ struct run_state {
 	struct asid_row row;
 	struct chains chains, chains_tmp;
 	bool have_chains;
+	/* run -f: called between lookup batches, so tracees never wait long */
+	void (*poll)(struct run_state *st, void *ctx);
+	void *poll_ctx;
 };
 
 /* Look up up to @n pages from @start; false when the mirror is gone. */
@@ -908,6 +911,8 @@ static bool run_lookup_range(struct run_state *st, uint64_t asid,
 			return errno != ESRCH && errno != ENOENT;
 		}
 		st->looked_up += k;
+		if (st->poll)
+			st->poll(st, st->poll_ctx);
 		start += k * SHPT_PAGE;
 		n -= k;
 	}
@@ -1465,7 +1470,22 @@ static void tree_event(struct run_state *st, struct tree *t, pid_t tid,
 	}
 }
 
-/* Lookups and a verify over every live mirrored member. */
+/* Handle every report that is waiting: no tracee waits for a pass. */
+static void tree_drain(struct run_state *st, void *ctx)
+{
+	struct tree *t = ctx;
+	int status;
+	pid_t tid;
+
+	while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) > 0)
+		tree_event(st, t, tid, status);
+}
+
+/*
+ * Lookups and a verify over every live mirrored member.  Reports are
+ * handled between lookup batches (tree_drain()), which may end records
+ * and add new ones: members are addressed by index, never by pointer.
+ */
 static void tree_pass(struct run_state *st, struct tree *t)
 {
 	uint64_t budget;
@@ -1486,10 +1506,11 @@ static void tree_pass(struct run_state *st, struct tree *t)
 		if (!p->live || !p->owns || (p->verified && !strcmp(p->at, "exit")))
 			continue;
 		alive = run_lookup_maps(st, p->pid, p->asid, budget);
+		p = &t->procs[i];	/* tree_drain() may have moved it */
 		if (alive < 0)
 			continue;
 		p->passes++;
-		if (alive && !do_verify(st->fd, p->asid, &op) &&
+		if (alive && p->live && !do_verify(st->fd, p->asid, &op) &&
 		    run_mirror_live(p->asid, &r) &&
 		    !(p->verified && !strcmp(p->at, "exit"))) {
 			p->ver = op;
@@ -1772,6 +1793,8 @@ static int tree_run(struct run_state *st, char **argv, const char *cmd,
 	double t0;
 
 	t.populate = populate;
+	st->poll = tree_drain;
+	st->poll_ctx = &t;
 	if (stats_read(&s0))
 		return 1;
 	sigemptyset(&chld);
