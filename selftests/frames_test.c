@@ -15,6 +15,12 @@
  *   summary_consistent   the summary line agrees with the frame lines
  *   not_root_refused     nobody gets EACCES or EPERM; root without
  *                        CAP_SYS_ADMIN gets EPERM (the open's own check)
+ *   shptctl_frames_*     "shptctl frames" draws the same view: a summary,
+ *                        rows by mappings, the region's frames as cow with
+ *                        both ASIDs; --json carries the same frames; -n
+ *                        bounds the rows; as nobody it fails with exit 1
+ *
+ * SHPTCTL overrides the tool's path (default /usr/bin/shptctl).
  *
  * Regions are MADV_NOHUGEPAGE, so every entry is order 0.  Runs as root
  * in the test VM, with shpt.ko loaded and debugfs mounted.
@@ -22,6 +28,7 @@
 #include "shpt_harness.h"
 
 #include <linux/capability.h>
+#include <spawn.h>
 #include <sys/stat.h>
 
 #include "shpt_test_util.h"
@@ -535,6 +542,190 @@ TEST_F(frames, not_root_refused)
 	ret = open_as(drop_sys_admin);
 	TH_LOG("root without CAP_SYS_ADMIN: %s", strerror(-ret));
 	ASSERT_EQ(-EPERM, ret);
+}
+
+/* ---- shptctl frames ------------------------------------------------ */
+
+#define OUT_MAX		(1 << 20)
+
+static const char *tool(void)
+{
+	const char *t = getenv("SHPTCTL");
+
+	return t && *t ? t : "/usr/bin/shptctl";
+}
+
+/*
+ * Run "shptctl frames ARGS" (as nobody if @nobody) with stdout in @out
+ * (NUL-terminated); returns its exit status, or -1.  As root it is
+ * started with posix_spawn(), which shares the mm until the exec: a fork
+ * would write-protect this mirrored process's pages and so remove its
+ * entries (the CoW invalidation) just before the tool reads the view.
+ */
+static int run_frames(char *out, bool nobody, const char *a1,
+		      const char *a2, const char *a3)
+{
+	char *argv[] = { "shptctl", "frames", (char *)a1, (char *)a2,
+			 (char *)a3, NULL };
+	posix_spawn_file_actions_t fa;
+	int pfd[2], status;
+	size_t len = 0;
+	ssize_t k;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return -1;
+	if (nobody) {
+		pid = fork();
+		if (pid == 0) {
+			dup2(pfd[1], 1);
+			alarm(60);	/* a hung tool dies */
+			if (shpt_drop_to_nobody())
+				_exit(125);
+			execv(tool(), argv);
+			_exit(126);
+		}
+	} else {
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+		if (posix_spawn(&pid, tool(), &fa, NULL, argv, environ))
+			pid = -1;
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		return -1;
+	}
+	while (len < OUT_MAX - 1 &&
+	       (k = read(pfd[0], out + len, OUT_MAX - 1 - len)) > 0)
+		len += k;
+	out[len] = '\0';
+	close(pfd[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The text rows (lines starting "0x"), in order. */
+static int text_rows(char *out, unsigned long long *pfn,
+		     unsigned long long *maps, char (*cause)[16],
+		     char **line, int max)
+{
+	char *save, *l;
+	int n = 0;
+
+	for (l = strtok_r(out, "\n", &save); l && n < max;
+	     l = strtok_r(NULL, "\n", &save)) {
+		unsigned long long pages;
+
+		if (strncmp(l, "0x", 2))
+			continue;
+		if (sscanf(l, "%llx %llu %llu %15s", &pfn[n], &pages, &maps[n],
+			   cause[n]) != 4)
+			return -1;
+		line[n++] = l;
+	}
+	return n;
+}
+
+TEST_F_TIMEOUT(frames, shptctl_frames_text, 60)
+{
+	unsigned long va = map_private(NPAGES);
+	static unsigned long long pfn[4096], maps[4096];
+	static char cause[4096][16], out[OUT_MAX];
+	static char *line[4096];
+	unsigned long long shared, pages, mappings, entries;
+	char want_p[64], want_c[64];
+	int n, i, found = 0;
+
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, fork_and_attach(self));
+	ASSERT_EQ(0, run_frames(out, false, "-n", "0", NULL));
+	ASSERT_EQ(4, sscanf(out, "shared frames %llu (%llu pages), mappings %llu, table entries %llu",
+			    &shared, &pages, &mappings, &entries));
+	ASSERT_NE(NULL, strstr(out, "\nby cause: cow "));
+	n = text_rows(out, pfn, maps, cause, line, 4096);
+	ASSERT_EQ((int)shared, n);
+	for (i = 0; i < n; i++) {
+		if (i)
+			ASSERT_GE(maps[i - 1], maps[i]);	/* most first */
+		ASSERT_LE(2ULL, maps[i]);
+	}
+	/* The region's pages: cow, both ASIDs at the page's address. */
+	for (unsigned int p = 0; p < NPAGES; p++) {
+		unsigned long addr = va + p * SHPT_PAGE;
+		long long f = shpt_pagemap_pfn(getpid(), addr);
+
+		snprintf(want_p, sizeof(want_p), " %llu:%#lx",
+			 (unsigned long long)self->asid_p, addr);
+		snprintf(want_c, sizeof(want_c), " %llu:%#lx",
+			 (unsigned long long)self->asid_c, addr);
+		for (i = 0; i < n; i++) {
+			if (pfn[i] != (unsigned long long)f)
+				continue;
+			if (!strcmp(cause[i], "cow") && strstr(line[i], want_p) &&
+			    strstr(line[i], want_c))
+				found++;
+			else
+				TH_LOG("row: %s", line[i]);
+		}
+	}
+	ASSERT_EQ(NPAGES, found);
+
+	ASSERT_EQ(0, run_frames(out, false, "-n", "3", NULL));
+	ASSERT_EQ(3, text_rows(out, pfn, maps, cause, line, 4096));
+	ASSERT_EQ(0, run_frames(out, false, "-n", "3", NULL));
+	ASSERT_NE(NULL, strstr(out, "more shared frames; -n to show more)"));
+	ASSERT_EQ(2, run_frames(out, false, "-n", "x", NULL));
+}
+
+TEST_F_TIMEOUT(frames, shptctl_frames_json, 60)
+{
+	unsigned long va = map_private(NPAGES);
+	static char out[OUT_MAX];
+	unsigned long long shared, shown, cow;
+	char want[128];
+	const char *p;
+	int objs = 0;
+
+	ASSERT_NE(0UL, va);
+	ASSERT_EQ(0, fork_and_attach(self));
+	ASSERT_EQ(0, run_frames(out, false, "--json", "-n", "0"));
+	ASSERT_EQ('{', out[0]);
+	p = strstr(out, "\"frames_shared\": ");
+	ASSERT_NE(NULL, p);
+	shared = strtoull(p + 17, NULL, 10);
+	p = strstr(out, "\"cow\": ");
+	ASSERT_NE(NULL, p);
+	cow = strtoull(p + 7, NULL, 10);
+	p = strstr(out, "\"shown\": ");
+	ASSERT_NE(NULL, p);
+	shown = strtoull(p + 9, NULL, 10);
+	ASSERT_EQ(shared, shown);
+	ASSERT_LE((unsigned long long)NPAGES, cow);
+	for (p = out; (p = strstr(p, "{\"pfn\": ")); p++)
+		objs++;
+	ASSERT_EQ((int)shown, objs);
+	for (unsigned int i = 0; i < NPAGES; i++) {
+		long long f = shpt_pagemap_pfn(getpid(), va + i * SHPT_PAGE);
+
+		snprintf(want, sizeof(want),
+			 "{\"pfn\": %lld, \"pages\": 1, \"count\": 2, \"cause\": \"cow\"",
+			 f);
+		if (!strstr(out, want))
+			TH_LOG("page %u: no %s", i, want);
+		ASSERT_NE(NULL, strstr(out, want));
+	}
+	ASSERT_EQ(0, strcmp(out + strlen(out) - 4, "\n]}\n"));
+}
+
+TEST_F(frames, shptctl_frames_as_nobody)
+{
+	static char out[OUT_MAX];
+
+	ASSERT_EQ(1, run_frames(out, true, NULL, NULL, NULL));
+	ASSERT_EQ(0UL, strlen(out));
 }
 
 SHPT_HARNESS_MAIN
