@@ -12,6 +12,10 @@
  *                        mapped by two mirrored processes: cause shmem
  *   ksm_is_ksm           identical pages merged by ksmd: one frame mapped
  *                        at every address, cause ksm (SKIP without KSM)
+ *   thp_counts_once      a THP both processes map with a PMD is one line
+ *                        of 512 pages and 2 mappings of order 9; once
+ *                        the child maps it with PTEs, its 512 order-0
+ *                        entries join the parent's order-9 one: 513
  *   summary_consistent   the summary line agrees with the frame lines
  *   many_pages_cost      NCOST pages after fork: all listed, over many
  *                        walk chunks; logs how long the open took (a
@@ -476,6 +480,79 @@ TEST_F_TIMEOUT(frames, ksm_is_ksm, 60)
 	}
 	ASSERT_LE(1ULL, v.ksm);
 	view_free(&v);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid_c);
+}
+
+static bool thp_disabled(void)
+{
+	char buf[128];
+
+	if (shpt_read_file("/sys/kernel/mm/transparent_hugepage/enabled",
+			   buf, sizeof(buf)))
+		return true;
+	return strstr(buf, "[never]") != NULL;
+}
+
+TEST_F(frames, thp_counts_once)
+{
+	const unsigned int n = SHPT_HPAGE / SHPT_PAGE;
+	unsigned long map, va;
+	const struct frame *fr;
+	struct shpt_range_op op;
+	struct frames_view v;
+	long long pm0;
+	unsigned int i;
+	int huge = 0;
+
+	if (thp_disabled())
+		SKIP(return, "transparent hugepages disabled");
+	map = (unsigned long)mmap(NULL, 2 * SHPT_HPAGE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE((unsigned long)MAP_FAILED, map);
+	va = (map + SHPT_HPAGE - 1) & ~(SHPT_HPAGE - 1);
+	ASSERT_EQ(0, madvise((void *)va, SHPT_HPAGE, MADV_HUGEPAGE));
+	memset((void *)va, 0x21, SHPT_HPAGE);
+	pm0 = shpt_pagemap_pfn(getpid(), va);
+	for (i = 0; pm0 > 0 && i < n; i++)
+		if (shpt_pagemap_pfn(getpid(), va + i * SHPT_PAGE) != pm0 + i)
+			break;
+	if (pm0 <= 0 || i < n || (pm0 & (n - 1)))
+		SKIP(return, "the kernel did not back the region with a THP");
+
+	ASSERT_EQ(0, fork_and_attach(self));
+	ASSERT_EQ(0, view_read(&v));
+	fr = view_find(&v, pm0 + n - 1);
+	ASSERT_NE(NULL, fr);
+	TH_LOG("PMD in both: pfn %#llx pages %llu count %llu cause %s",
+	       fr->pfn, fr->pages, fr->count, fr->cause);
+	ASSERT_EQ((unsigned long long)pm0, fr->pfn);
+	ASSERT_EQ((unsigned long long)n, fr->pages);
+	ASSERT_EQ(2ULL, fr->count);
+	ASSERT_STREQ("cow", fr->cause);
+	for (i = 0; i < (unsigned int)fr->npairs; i++)
+		ASSERT_EQ(9U, fr->order[i]);
+	view_free(&v);
+
+	/* The child write-protects half: its PMD splits into PTEs. */
+	ASSERT_EQ(0, shpt_target_cmd(&self->t, SHPT_T_MPROTECT,
+				     va + SHPT_HPAGE / 2, SHPT_HPAGE / 2,
+				     PROT_READ, 0, 0));
+	ASSERT_EQ(0, shpt_populate(self->fd, self->asid_c, va,
+				   va + SHPT_HPAGE, &op));
+	ASSERT_EQ(0, view_read(&v));
+	fr = view_find(&v, pm0);
+	ASSERT_NE(NULL, fr);
+	TH_LOG("PMD in the parent, PTEs in the child: pfn %#llx pages %llu count %llu cause %s",
+	       fr->pfn, fr->pages, fr->count, fr->cause);
+	ASSERT_EQ((unsigned long long)pm0, fr->pfn);
+	ASSERT_EQ((unsigned long long)n, fr->pages);
+	ASSERT_EQ(n + 1ULL, fr->count);
+	ASSERT_STREQ("cow", fr->cause);
+	for (i = 0; i < (unsigned int)fr->npairs; i++)
+		huge += fr->order[i] == 9 && fr->asid[i] == self->asid_p;
+	ASSERT_EQ(1, huge);
+	view_free(&v);
+	SHPT_ASSERT_NO_STALE(self->fd, self->asid_p);
 	SHPT_ASSERT_NO_STALE(self->fd, self->asid_c);
 }
 
