@@ -473,6 +473,7 @@ static int usage_main(FILE *out)
 		"  lookup PID [--fault|--nofill] [--json] ADDR...\n"
 		"  stats [--json]                     counters from debugfs\n"
 		"  hist [--json]                      chain-length histogram vs Poisson\n"
+		"  frames [--json] [-n MAX]           frames mapped by several (asid, vpn)\n"
 		"  watch [-i SEC] [-n COUNT]          counters as deltas per second\n"
 		"  verify PID                         attach, populate, verify\n"
 		"  run [-f] [--populate] [--json] [-i MS] -- CMD [ARGS...]\n"
@@ -871,6 +872,224 @@ static int cmd_verify(int argc, char **argv)
 	       (unsigned long long)op.checked, (unsigned long long)op.stale,
 	       (unsigned long long)op.missing, (unsigned long long)op.retries);
 	return op.stale ? 1 : 0;
+}
+
+/* -------------------------------------------------------------- frames */
+
+#define FRAME_PAIRS	4	/* (asid, vpn) pairs debugfs prints per frame */
+
+struct frame_row {
+	uint64_t pfn, pages, count;
+	char cause[16];
+	int npairs;
+	uint64_t asid[FRAME_PAIRS], vpn[FRAME_PAIRS];
+	unsigned int order[FRAME_PAIRS];
+};
+
+static const char *const frame_keys[] = {
+	"frames_shared", "pages", "mappings", "cow", "shmem", "file", "ksm",
+	"zero", "other", "entries", "truncated", NULL,
+};
+#define FRAME_NKEYS	11
+
+struct frames_data {
+	uint64_t sum[FRAME_NKEYS];	/* frame_keys order */
+	size_t n;
+	struct frame_row *rows;
+};
+
+/* "pfn 0x.. pages N count N cause C: asid:0xvpn[:order]..." */
+static int frame_parse(char *line, struct frame_row *r)
+{
+	char *tok, *save;
+	int off;
+
+	memset(r, 0, sizeof(*r));
+	if (sscanf(line, "pfn %" SCNx64 " pages %" SCNu64 " count %" SCNu64
+		   " cause %15[a-z]:%n", &r->pfn, &r->pages, &r->count, r->cause,
+		   &off) != 4)
+		return -1;
+	for (tok = strtok_r(line + off, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save)) {
+		if (r->npairs == FRAME_PAIRS)
+			break;
+		r->order[r->npairs] = 0;
+		if (sscanf(tok, "%" SCNu64 ":%" SCNx64 ":%u", &r->asid[r->npairs],
+			   &r->vpn[r->npairs], &r->order[r->npairs]) < 2)
+			return -1;
+		r->npairs++;
+	}
+	return 0;
+}
+
+/* The summary line: "name value" pairs in frame_keys order. */
+static int frames_summary_parse(char *line, struct frames_data *d)
+{
+	char *tok, *save, *name = NULL;
+	int k;
+
+	for (tok = strtok_r(line, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save)) {
+		if (!name) {
+			name = tok;
+			continue;
+		}
+		for (k = 0; frame_keys[k]; k++)
+			if (!strcmp(name, frame_keys[k]))
+				parse_u64(tok, &d->sum[k]);
+		name = NULL;
+	}
+	return 0;
+}
+
+static int frames_read(struct frames_data *d)
+{
+	FILE *f = open_dbg("frames");
+	char line[1024];
+	size_t cap = 0;
+
+	memset(d, 0, sizeof(*d));
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f) || strncmp(line, "frames_shared ", 14)) {
+		warnx_("%s/frames: unexpected format", dbg_dir);
+		fclose(f);
+		return -1;
+	}
+	frames_summary_parse(line, d);
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		if (d->n == cap) {
+			struct frame_row *nr;
+
+			cap = cap ? cap * 2 : 1024;
+			nr = realloc(d->rows, cap * sizeof(*nr));
+			if (!nr) {
+				warnx_("frames: out of memory");
+				fclose(f);
+				return -1;
+			}
+			d->rows = nr;
+		}
+		if (frame_parse(line, &d->rows[d->n]) == 0)
+			d->n++;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Most mappings first, then by pfn. */
+static int frame_cmp(const void *a, const void *b)
+{
+	const struct frame_row *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+static void frames_print_json(const struct frames_data *d, size_t shown)
+{
+	printf("{\"summary\": {");
+	for (int k = 0; frame_keys[k]; k++)
+		printf("%s\"%s\": %" PRIu64, k ? ", " : "", frame_keys[k],
+		       d->sum[k]);
+	printf("},\n \"shown\": %zu, \"frames\": [", shown);
+	for (size_t i = 0; i < shown; i++) {
+		const struct frame_row *r = &d->rows[i];
+
+		printf("%s\n  {\"pfn\": %" PRIu64 ", \"pages\": %" PRIu64
+		       ", \"count\": %" PRIu64 ", \"cause\": \"%s\", \"mappings\": [",
+		       i ? "," : "", r->pfn, r->pages, r->count, r->cause);
+		for (int j = 0; j < r->npairs; j++)
+			printf("%s{\"asid\": %" PRIu64 ", \"vpn\": %" PRIu64
+			       ", \"order\": %u}", j ? ", " : "", r->asid[j],
+			       r->vpn[j], r->order[j]);
+		printf("]}");
+	}
+	printf("\n]}\n");
+}
+
+static void frames_print_text(const struct frames_data *d, size_t shown)
+{
+	printf("shared frames %" PRIu64 " (%" PRIu64 " pages), mappings %" PRIu64
+	       ", table entries %" PRIu64 "%s\n", d->sum[0], d->sum[1], d->sum[2],
+	       d->sum[9], d->sum[10] ? " (TRUNCATED: over the snapshot's cap)" : "");
+	printf("by cause: cow %" PRIu64 ", shmem %" PRIu64 ", file %" PRIu64
+	       ", ksm %" PRIu64 ", zero %" PRIu64 ", other %" PRIu64 "\n",
+	       d->sum[3], d->sum[4], d->sum[5], d->sum[6], d->sum[7], d->sum[8]);
+	if (!shown)
+		return;
+	printf("%-14s %6s %6s %-6s %s\n", "pfn", "pages", "maps", "cause",
+	       "mapped by asid:address (the first 4)");
+	for (size_t i = 0; i < shown; i++) {
+		const struct frame_row *r = &d->rows[i];
+
+		printf("0x%-12" PRIx64 " %6" PRIu64 " %6" PRIu64 " %-6s", r->pfn,
+		       r->pages, r->count, r->cause);
+		for (int j = 0; j < r->npairs; j++) {
+			printf(" %" PRIu64 ":0x%" PRIx64, r->asid[j],
+			       (uint64_t)(r->vpn[j] * SHPT_PAGE));
+			if (r->order[j])
+				printf("/%u", r->order[j]);
+		}
+		printf("%s\n", r->count > (uint64_t)r->npairs ? " ..." : "");
+	}
+	if (shown < d->n)
+		printf("(%zu more shared frames; -n to show more)\n", d->n - shown);
+}
+
+static int cmd_frames(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct frames_data d;
+	uint64_t max = 20;
+	bool json = false;
+	size_t shown;
+	int c;
+
+	if (want_help(argc, argv)) {
+		printf("usage: shptctl frames [--json] [-n MAX]\n\n"
+		       "Show the page frames that more than one (asid, vpn) of the table\n"
+		       "maps, from %s/frames (root with CAP_SYS_ADMIN): a\n"
+		       "summary by cause (cow: anonymous, shared since fork; shmem;\n"
+		       "file; ksm; zero: the zero page; other), then the MAX frames with\n"
+		       "the most mappings (default 20, 0 for all), each with its first\n"
+		       "four mappings as asid:address[/order].\n"
+		       "  --json  the summary and the same frames as one JSON object\n",
+		       SHPT_DBG);
+		return 0;
+	}
+	while ((c = getopt_long(argc, argv, "jn:", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+		} else if (c == 'n') {
+			if (parse_u64(optarg, &max)) {
+				warnx_("frames: bad -n '%s'", optarg);
+				return 2;
+			}
+		} else {
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		warnx_("frames: unknown argument '%s'", argv[optind]);
+		return 2;
+	}
+	if (frames_read(&d))
+		return 1;
+	qsort(d.rows, d.n, sizeof(*d.rows), frame_cmp);
+	shown = max && max < d.n ? (size_t)max : d.n;
+	if (json)
+		frames_print_json(&d, shown);
+	else
+		frames_print_text(&d, shown);
+	free(d.rows);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ run */
@@ -1936,6 +2155,7 @@ static const struct {
 	{ "lookup", cmd_lookup },
 	{ "stats", cmd_stats },
 	{ "hist", cmd_hist },
+	{ "frames", cmd_frames },
 	{ "watch", cmd_watch },
 	{ "verify", cmd_verify },
 	{ "run", cmd_run },
