@@ -148,7 +148,7 @@ def plot(mem, work, svg, accel, be):
     marks = ""
     if be:
         marks = ('set arrow from %g, graph 0 to %g, graph 1 nohead dt 3 lc "gray"\n'
-                 'set label "break-even: 1 page in %.3g" at %g, graph 0.93 left offset 0.5,0\n'
+                 'set label "break-even: 1 page in %.3g" at %g, graph 0.95 right offset -0.5,0\n'
                  % (be, be, 1 / be, be))
     script = """set terminal svg size 760,500 dynamic font "sans,11"
 set output '%s'
@@ -158,7 +158,7 @@ set format y "10^{%%L}"
 set xlabel "density: touched pages / pages of the mapping"
 set ylabel "bytes per touched page"
 set title "shpt entries + buckets + index vs the x86-64 page tables (VmPTE), THP off"
-set key top right
+set key left bottom at graph 0.02, graph 0.1 box opaque
 set grid
 %sset label "byte counts (exact; accelerator: %s; the TCG timing caveat does not apply)" at graph 0.01, graph 0.03 font "sans,9"
 plot '%s' u 1:2 w lp pt 7 lw 2 t "shpt (asids bytes)", \\
