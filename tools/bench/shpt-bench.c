@@ -422,9 +422,10 @@ static int cmd_munmap(int argc, char **argv)
 	snprintf(extra, sizeof(extra),
 		 ", \"samples\": %lu, \"bytes\": %lu, \"entries\": %llu, "
 		 "\"min\": %.6g, \"max\": %.6g, \"baseline_min\": %.6g, "
-		 "\"baseline_max\": %.6g, \"target_ratio_max\": 1.10",
+		 "\"baseline_max\": %.6g, \"ratio_of_min\": %.6g, "
+		 "\"target_ratio_max\": 1.10",
 		 reps, mib * MIB, ents, mirr[0], mirr[reps - 1], plain[0],
-		 plain[reps - 1]);
+		 plain[reps - 1], mirr[0] / plain[0]);
 	result("munmap/populated", "seconds", mm, "s", "munmap_unmirrored", mp,
 	       extra);
 	snprintf(extra, sizeof(extra),
@@ -579,9 +580,10 @@ static int cmd_exit(int argc, char **argv)
 	mm = median(mirr, reps);
 	snprintf(extra, sizeof(extra),
 		 ", \"samples\": %lu, \"bytes\": %lu, \"entries\": %llu, "
-		 "\"ns_per_entry\": %.6g, \"to_dead_s\": %.6g",
+		 "\"ns_per_entry\": %.6g, \"to_dead_s\": %.6g, "
+		 "\"min\": %.6g, \"baseline_min\": %.6g, \"ratio_of_min\": %.6g",
 		 reps, mib * MIB, ents, ents ? (mm - mp) * 1e9 / ents : 0.0,
-		 median(dead, reps));
+		 median(dead, reps), mirr[0], plain[0], mirr[0] / plain[0]);
 	result("exit/populated", "seconds", mm, "s", "exit_unmirrored", mp,
 	       extra);
 	return 0;
