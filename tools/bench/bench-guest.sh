@@ -42,7 +42,16 @@ echo "@bench-info {\"guest_cpus\": $(nproc), \"kernel\": \"$(uname -r)\"," \
 step $B memory -p "$pages"
 step $B munmap -m "$mib" -r "$reps"
 step $B exit -m "$mib" -r "$reps"
-step $B kernel all sizes="$sizes"
+# "all" runs the kernel's default sizes, which are the issue's; other
+# sizes go to each table case by name.
+if [ "$sizes" = 16K,256K,1M,4M ]; then
+	step $B kernel all
+else
+	step $B kernel lookup sizes="$sizes" threads=1,all
+	step $B kernel bulk sizes="$sizes"
+	step $B kernel insert sizes="$sizes"
+	step $B kernel hash
+fi
 step $B kwalk dense
 step $B kwalk sparse
 step $B kpopulate -m "$mib"

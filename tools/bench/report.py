@@ -65,9 +65,14 @@ def parse_log(path):
     """Results, info, failures, kernel notes and the guest kernel."""
     out = {"guest": [], "kernel": [], "info": {}, "fails": [], "notes": [],
            "kver": None}
+    step = ""
     with open(path, errors="replace") as f:
         for raw in f:
             line = raw.rstrip("\r\n")
+            i = line.find("@shpt bench-step ")
+            if i >= 0:
+                step = line[i + len("@shpt bench-step "):]
+                continue
             for tag in ("@bench-info ", "@bench-fail ", "@bench ", "@kbench ",
                         "@shpt boot "):
                 i = line.find(tag)
@@ -93,6 +98,10 @@ def parse_log(path):
                         out["notes"].append(obj.get("note", json.dumps(obj)))
                     else:
                         obj["source"] = "kernel"
+                        # Which layout a walk ran on (the kernel names
+                        # both "walk").
+                        if " kwalk " in step + " ":
+                            obj["layout"] = step.split()[-1]
                         out["kernel"].append(obj)
                 break
     return out
@@ -240,7 +249,8 @@ def main():
     for x in r["guest"] + r["kernel"]:
         if x["case"].startswith("memory/"):
             continue
-        rows.append([x["source"], x["case"], x.get("metric"), x.get("value"),
+        name = x["case"] + (" (%s)" % x["layout"] if "layout" in x else "")
+        rows.append([x["source"], name, x.get("metric"), x.get("value"),
                      x.get("unit"), x.get("baseline"), x.get("baseline_value"),
                      x.get("ratio"), x.get("p50"), x.get("p99")])
     print()

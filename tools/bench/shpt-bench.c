@@ -672,14 +672,19 @@ static int cmd_kwalk(int argc, char **argv)
 	return ret;
 }
 
-/* A child with @mib touched (default 1 GiB), for "populate pid=". */
+/*
+ * A child with @mib touched (default 1 GiB) and attached (the kernel's
+ * populate case needs a mirror and populates it itself), for
+ * "populate pid=".
+ */
 static int cmd_kpopulate(int argc, char **argv)
 {
 	unsigned long mib = 1024;
 	char cmd[160];
 	uintptr_t base;
+	int c, fd, ret = 1;
+	__u64 asid;
 	pid_t pid;
-	int c, ret;
 
 	while ((c = getopt(argc, argv, "m:")) != -1) {
 		if (c == 'm')
@@ -689,16 +694,24 @@ static int cmd_kpopulate(int argc, char **argv)
 	}
 	if (access(DBG "bench", F_OK))
 		return kernel_cmd("populate");
+	fd = shpt_open();
+	if (fd < 0)
+		return 1;
 	pid = layout_child(mib * MIB, 0, &base);
 	if (pid < 0) {
 		fail("kpopulate: child: %s", strerror(errno));
+		close(fd);
 		return 1;
 	}
-	snprintf(cmd, sizeof(cmd), "populate pid=%d start=%#lx len=%lu",
-		 (int)pid, (unsigned long)base, mib * MIB);
-	ret = kernel_cmd(cmd) ? 1 : 0;
+	if (!attach(fd, pid, false, &asid)) {
+		snprintf(cmd, sizeof(cmd), "populate pid=%d start=%#lx len=%lu",
+			 (int)pid, (unsigned long)base, mib * MIB);
+		ret = kernel_cmd(cmd) ? 1 : 0;
+		detach(fd, asid);
+	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	close(fd);
 	return ret;
 }
 
