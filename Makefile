@@ -116,7 +116,7 @@ CHECKPATCH := $(KSRC)/scripts/checkpatch.pl --strict --no-tree --quiet \
 .PHONY: all module modules clean distclean deps ksrc selftests \
 	vm-module vm-initramfs check check-vm check-host bench-host bench demo vm \
 	debug-kernel check-debug \
-	_check-all _check-vm _demo _bench _vm \
+	_check-all _check-vm _demo _bench bench-tools _vm \
 	lint sparse checkpatch kernel-doc tools htmldocs help
 
 all: module
@@ -252,21 +252,23 @@ _demo:
 	@$(MAKE) --no-print-directory vm-initramfs >$(VM_DIR)/build.log 2>&1 || { cat $(VM_DIR)/build.log; exit 1; }
 	@$(VM_ENV) $(TOP)/tools/vm/run.sh demo
 
-# The run's verdict (run.sh: the guest finished, no step failed, no bad
-# kernel log line) comes first; report.py then fails on any failed case
-# and writes $(BENCH_OUT) only for a clean run.
-_bench:
-	@{ $(MAKE) -C $(TOP)/tools/bench STATIC=1 O=$(VM_DIR)/bench && \
-	   $(MAKE) --no-print-directory vm-initramfs \
-		VM_EXTRA_BINS='$(VM_EXTRA_BINS) $(BENCH_BIN)' \
-		VM_EXTRA_FILES='$(VM_EXTRA_FILES) $(TOP)/tools/bench/bench-guest.sh:/usr/lib/shpt/bench-guest.sh'; \
-	} >$(VM_DIR)/build.log 2>&1 || { cat $(VM_DIR)/build.log; exit 1; }
+# The initramfs gets shpt-bench and the guest script (target-specific
+# variables reach the prerequisites).  The run's verdict (run.sh: the guest
+# finished, no step failed, no bad kernel log line) comes first;
+# report.py then fails on any failed or missing case and writes
+# $(BENCH_OUT) only for a clean run.
+_bench: VM_EXTRA_BINS += $(BENCH_BIN)
+_bench: VM_EXTRA_FILES += $(TOP)/tools/bench/bench-guest.sh:/usr/lib/shpt/bench-guest.sh
+_bench: bench-tools vm-initramfs
 	@rc=0; $(VM_ENV) VM_TIMEOUT=$(BENCH_TIMEOUT) \
 		VM_CMDLINE_EXTRA='$(BENCH_CMDLINE) $(VM_CMDLINE_EXTRA)' \
 		$(TOP)/tools/vm/run.sh bench || rc=$$?; \
 	python3 $(TOP)/tools/bench/report.py --log $(VM_LOG) \
 		--accel "$$(cat $(VM_LOG).accel 2>/dev/null)" --top $(TOP) \
 		--out $(BENCH_OUT) --work $(VM_DIR)/bench --run-rc $$rc
+
+bench-tools:
+	@$(MAKE) -C $(TOP)/tools/bench STATIC=1 O=$(VM_DIR)/bench
 
 _vm:
 	@mkdir -p $(VM_DIR)
