@@ -129,6 +129,19 @@ def table(rows, header):
         print("| " + " | ".join(fmt(x) for x in r) + " |")
 
 
+def rst_table(rows, header):
+    """A simple reStructuredText table."""
+    cells = [header] + [[fmt(x) if x is not None else "n/a" for x in r]
+                        for r in rows]
+    w = [max(len(c[i]) for c in cells) for i in range(len(header))]
+    rule = "  ".join("=" * n for n in w)
+    out = [rule, "  ".join(h.ljust(n) for h, n in zip(header, w)).rstrip(),
+           rule]
+    out += ["  ".join(c.ljust(n) for c, n in zip(r, w)).rstrip()
+            for r in cells[1:]]
+    return "\n".join(out + [rule]) + "\n"
+
+
 def break_even(mem):
     """Density where shpt and radix bytes/page cross (log-log), or None."""
     pts = sorted((m["density"], m["ratio"]) for m in mem if m.get("ratio"))
@@ -244,6 +257,11 @@ def main():
     else:
         be = None
 
+    rst = []
+    if mem:
+        rst.append(rst_table(rows, ["density", "pages", "shpt B/page",
+                                    "page tables B/page", "ratio",
+                                    "shpt index B/page"]))
     # Timings and the kernel's cases: ratios.
     rows = []
     for x in r["guest"] + r["kernel"]:
@@ -258,6 +276,11 @@ def main():
     print()
     table(rows, ["src", "case", "metric", "value", "unit", "baseline",
                  "baseline value", "ratio", "p50", "p99"])
+    rst.append(rst_table(rows, ["src", "case", "metric", "value", "unit",
+                                "baseline", "baseline value", "ratio", "p50",
+                                "p99"]))
+    with open(os.path.join(a.work, "latest.rst"), "w") as f:
+        f.write("\n".join(rst))
     print()
     print("> " + caveat)
     if not kernel_available:
