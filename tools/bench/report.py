@@ -202,6 +202,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--run-rc", type=int, default=0)
+    ap.add_argument("--commit", help="the commit measured (default: HEAD of --top)")
     a = ap.parse_args()
 
     os.makedirs(a.work, exist_ok=True)
@@ -328,7 +329,7 @@ def main():
     doc = {
         "machine": machine(),
         "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "commit": commit(a.top),
+        "commit": a.commit or commit(a.top),
         "note": note,
         "kernel": r["kver"],
         "accelerator": accel,
