@@ -56,7 +56,12 @@ esac
 # and keeps /proc/slabinfo counts exact (no per-CPU slabs), which the
 # leak test needs.
 cmdline="console=ttyS0 panic=-1 loglevel=4 log_buf_len=4M"
-cmdline="$cmdline transparent_hugepage=madvise slub_debug=F"
+cmdline="$cmdline transparent_hugepage=madvise"
+# bench measures the kernel as users run it: no slab debugging, whose
+# checks on every kmem_cache_free() would weigh on shpt's frees.
+if [ "$mode" != bench ]; then
+	cmdline="$cmdline slub_debug=F"
+fi
 # One gigantic page, reserved at boot while memory is unfragmented; the
 # tests that need it SKIP if it could not be had.
 cmdline="$cmdline hugepagesz=1G hugepages=1"
