@@ -34,7 +34,7 @@ DEPS_PKGS := build-essential make gcc libc6-dev xz-utils perl kmod \
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static cpio \
 	sparse liburcu-dev libsodium-dev clang llvm libclang-rt-14-dev \
-	valgrind python3 python3-sphinx dkms \
+	valgrind python3 python3-sphinx dkms gnuplot-nox \
 	flex bison bc libelf-dev libssl-dev \
 	stress-ng
 
@@ -94,6 +94,20 @@ DEBUG_TIMEOUT_SCALE ?= 6
 DEBUG_VM_TIMEOUT ?= 3600
 DEBUG_VM_DIR ?= $(BUILD)/vm-debug
 
+# ---- make bench -------------------------------------------------------
+
+# Sizes of the VM benchmark (tools/bench/bench-guest.sh); smaller values
+# make a quicker, rougher run.  BENCH_OUT gets results.json and memory.svg.
+BENCH_SIZES ?= 16K,256K,1M,4M
+BENCH_REPS ?= 5
+BENCH_MIB ?= 1024
+BENCH_PAGES ?= 131072
+BENCH_TIMEOUT ?= 1200
+BENCH_OUT ?= $(TOP)/bench
+BENCH_BIN = $(VM_DIR)/bench/shpt-bench
+BENCH_CMDLINE = shpt_bench_sizes=$(BENCH_SIZES) shpt_bench_reps=$(BENCH_REPS) \
+	shpt_bench_mib=$(BENCH_MIB) shpt_bench_pages=$(BENCH_PAGES)
+
 # ---- lint variables -----------------------------------------------------
 
 LINT_KERNEL_C := $(wildcard $(TOP)/module/*.c $(TOP)/module/*.h $(TOP)/module/kunit/*.c)
@@ -103,9 +117,9 @@ CHECKPATCH := $(KSRC)/scripts/checkpatch.pl --strict --no-tree --quiet \
 	--show-types --terse -f
 
 .PHONY: all module modules clean distclean deps ksrc selftests \
-	vm-module vm-initramfs check check-vm check-host bench-host demo vm \
+	vm-module vm-initramfs check check-vm check-host bench-host bench demo vm \
 	debug-kernel check-debug \
-	_check-all _check-vm _demo _vm \
+	_check-all _check-vm _demo _bench bench-tools _vm \
 	lint sparse checkpatch kernel-doc tools htmldocs help
 
 all: module
@@ -126,6 +140,9 @@ help:
 	@echo '                    into $$SHPT_CACHE (default /var/cache/shpt)'
 	@echo '  make check-debug  the VM selftests, shpt_kunit and kmemleak on that kernel (T= works)'
 	@echo '  make bench-host   host benchmarks (tools/testing)'
+	@echo '  make bench        VM benchmarks: memory vs page tables, munmap/exit costs, the'
+	@echo '                    in-kernel cases; writes bench/results.json and bench/memory.svg'
+	@echo '                    (BENCH_SIZES BENCH_REPS BENCH_MIB BENCH_PAGES BENCH_OUT)'
 	@echo '  make demo         boot the VM, load shpt, mirror the workloads with shptctl, show'
 	@echo '                    stats and chain histograms, then a hash flood (modulo vs siphash)'
 	@echo '  make vm           interactive VM shell (Ctrl-A X quits)'
@@ -198,6 +215,9 @@ check-vm:
 demo: deps
 	@$(VM_LOCKED) _demo
 
+bench: deps
+	@$(VM_LOCKED) _bench
+
 # The interactive VM has a directory of its own and takes no lock.
 vm: deps
 	@$(MAKE) --no-print-directory VM_DIR=$(BUILD)/vm-shell _vm
@@ -234,6 +254,24 @@ _check-vm: vm-initramfs
 _demo:
 	@$(MAKE) --no-print-directory vm-initramfs >$(VM_DIR)/build.log 2>&1 || { cat $(VM_DIR)/build.log; exit 1; }
 	@$(VM_ENV) $(TOP)/tools/vm/run.sh demo
+
+# The initramfs gets shpt-bench and the guest script (target-specific
+# variables reach the prerequisites).  The run's verdict (run.sh: the guest
+# finished, no step failed, no bad kernel log line) comes first;
+# report.py then fails on any failed or missing case and writes
+# $(BENCH_OUT) only for a clean run.
+_bench: VM_EXTRA_BINS += $(BENCH_BIN)
+_bench: VM_EXTRA_FILES += $(TOP)/tools/bench/bench-guest.sh:/usr/lib/shpt/bench-guest.sh
+_bench: bench-tools vm-initramfs
+	@rc=0; $(VM_ENV) VM_TIMEOUT=$(BENCH_TIMEOUT) \
+		VM_CMDLINE_EXTRA='$(BENCH_CMDLINE) $(VM_CMDLINE_EXTRA)' \
+		$(TOP)/tools/vm/run.sh bench || rc=$$?; \
+	python3 $(TOP)/tools/bench/report.py --log $(VM_LOG) \
+		--accel "$$(cat $(VM_LOG).accel 2>/dev/null)" --top $(TOP) \
+		--out $(BENCH_OUT) --work $(VM_DIR)/bench --run-rc $$rc
+
+bench-tools:
+	@$(MAKE) -C $(TOP)/tools/bench STATIC=1 O=$(VM_DIR)/bench
 
 _vm:
 	@mkdir -p $(VM_DIR)

@@ -9,6 +9,7 @@
 #include <linux/ctype.h>
 #include <linux/debugfs.h>
 #include <linux/math64.h>
+#include <linux/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -262,9 +263,37 @@ static int shpt_chains_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(shpt_chains);
 
+/**
+ * struct shpt_asids_ctx - one read of the asids file
+ * @m: the seq_file
+ * @t: the table's stats, read once, for each row's share of it
+ */
+struct shpt_asids_ctx {
+	struct seq_file *m;
+	struct shpt_table_stats t;
+};
+
+/*
+ * What one ASID costs: its entries' slab slots (SHPT_ENTRY_BYTES objects
+ * packed PAGE_SIZE / SHPT_ENTRY_BYTES to a slab page), its share of the
+ * bucket array in proportion to its entries, and its index.
+ */
+static u64 shpt_asid_bytes(const struct shpt_mirror_info *info,
+			   const struct shpt_table_stats *t)
+{
+	u64 bytes = div_u64(info->entries * PAGE_SIZE,
+			    PAGE_SIZE / SHPT_ENTRY_BYTES);
+
+	if (t->nelems)
+		bytes += mul_u64_u64_div_u64(t->nbuckets * sizeof(void *),
+					     min(info->entries, t->nelems),
+					     t->nelems);
+	return bytes + info->index_bytes;
+}
+
 static void shpt_asids_row(const struct shpt_mirror_info *info, void *arg)
 {
-	struct seq_file *m = arg;
+	struct shpt_asids_ctx *ctx = arg;
 	char comm[TASK_COMM_LEN];
 	const char *state;
 	int i;
@@ -280,14 +309,19 @@ static void shpt_asids_row(const struct shpt_mirror_info *info, void *arg)
 		state = info->has_mm ? "exiting" : "dead";
 	else
 		state = info->module_owned ? "module" : "live";
-	seq_printf(m, "%llu %d %s %llu %llu %llu %s\n", info->asid, info->pid,
-		   comm, info->entries, info->fills, info->invalidations, state);
+	seq_printf(ctx->m, "%llu %d %s %llu %llu %llu %s %llu %llu\n",
+		   info->asid, info->pid, comm, info->entries, info->fills,
+		   info->invalidations, state, shpt_asid_bytes(info, &ctx->t),
+		   info->index_bytes);
 }
 
 static int shpt_asids_show(struct seq_file *m, void *unused)
 {
-	seq_puts(m, "# asid pid comm entries fills invalidations state\n");
-	shpt_mirror_for_each(shpt_asids_row, m);
+	struct shpt_asids_ctx ctx = { .m = m };
+
+	shpt_table_get_stats(shpt_table, &ctx.t);
+	seq_puts(m, "# asid pid comm entries fills invalidations state bytes index_bytes\n");
+	shpt_mirror_for_each(shpt_asids_row, &ctx);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(shpt_asids);

@@ -61,6 +61,7 @@
  * 2.3 bits per page, about 1% of the 24-byte table entry.  A sparse
  * mapping costs up to one leaf node per isolated 32-page group (and per
  * isolated order-9 entry), plus interior nodes shared by its neighbours.
+ * debugfs "asids" shows what an index holds (shpt_mirror_index_bytes()).
  *
  * Safety net: after RELEASE or teardown has removed every indexed entry,
  * @entries must be 0.  If it is not, the index lost entries (a bug); the
@@ -246,6 +247,74 @@ unsigned long shpt_mirror_empty(struct shpt_mirror *m, bool can_sleep)
 	xa_destroy(&m->idx4k);
 	xa_destroy(&m->idx2m);
 	return n;
+}
+
+/* Levels of xa_nodes an unsigned long index can need. */
+#define SHPT_XA_LEVELS		DIV_ROUND_UP(BITS_PER_LONG, XA_CHUNK_SHIFT)
+
+/* The node at @level (0: leaves) that holds slot @idx. */
+static unsigned long shpt_xa_node_key(unsigned long idx, unsigned int level)
+{
+	unsigned int shift = XA_CHUNK_SHIFT * (level + 1);
+
+	return shift < BITS_PER_LONG ? idx >> shift : 0;
+}
+
+/*
+ * The xa_nodes of @xa, counted from the indices in use: a tree of height h
+ * (the fewest levels that reach the largest index) has, at each level
+ * below h, one node per distinct idx >> (XA_CHUNK_SHIFT * (level + 1));
+ * a lone entry at index 0 lives in the head and needs none.  The xarray
+ * frees a node when it empties and lowers the tree when only slot 0 of the
+ * top is used, so this is its real node count when nothing changes during
+ * the walk.  Walks under RCU only (xa_find()), so it can sleep between
+ * slots and never holds up the callback lock.
+ */
+static u64 shpt_xa_nodes(struct xarray *xa)
+{
+	unsigned long idx, max = 0, key[SHPT_XA_LEVELS] = { 0 };
+	u64 nodes[SHPT_XA_LEVELS] = { 0 }, n = 0, sum = 0;
+	unsigned int l, height;
+	void *entry;
+
+	xa_for_each(xa, idx, entry) {
+		for (l = 0; l < SHPT_XA_LEVELS; l++) {
+			if (n && key[l] == shpt_xa_node_key(idx, l))
+				continue;
+			key[l] = shpt_xa_node_key(idx, l);
+			nodes[l]++;
+		}
+		max = idx;
+		if (!(++n % (SHPT_IDX_STEP * 16)))
+			cond_resched();
+	}
+	if (!max)
+		return 0;
+	for (height = 1; height < SHPT_XA_LEVELS; height++)
+		if (!shpt_xa_node_key(max, height - 1))
+			break;
+	for (l = 0; l < height; l++)
+		sum += nodes[l];
+	return sum;
+}
+
+/**
+ * shpt_mirror_index_bytes() - the memory a mirror's entry index holds
+ * @m: the mirror; no lock needed, the walk is under RCU
+ *
+ * Counts the xa_nodes of @m->idx4k and @m->idx2m from the slots in use
+ * (see shpt_xa_nodes()) and charges each sizeof(struct xa_node), the
+ * object size of the xarray's node cache (576 bytes on 64-bit); slab page
+ * overhead is not included.  Concurrent inserts or removals make the
+ * figure approximate, never unsafe.
+ *
+ * Context: process context, may sleep.
+ * Return: bytes of xa_nodes.
+ */
+u64 shpt_mirror_index_bytes(struct shpt_mirror *m)
+{
+	return (shpt_xa_nodes(&m->idx4k) + shpt_xa_nodes(&m->idx2m)) *
+	       sizeof(struct xa_node);
 }
 
 /**

@@ -1021,6 +1021,7 @@ void shpt_mirror_for_each(void (*fn)(const struct shpt_mirror_info *info,
 		info.fills = READ_ONCE(m->fills);
 		info.invalidations = READ_ONCE(m->invalidations);
 		info.inval_pages = READ_ONCE(m->inval_pages);
+		info.index_bytes = shpt_mirror_index_bytes(m);
 		info.dead = READ_ONCE(m->dead);
 		info.has_mm = !!READ_ONCE(m->mm);
 		info.module_owned = !m->owner;

@@ -94,6 +94,9 @@ struct shpt_mirror_stats {
  * @fills: lookups of this ASID resolved by a fill or a fault
  * @invalidations: invalidation callbacks received
  * @inval_pages: pages those callbacks covered
+ * @index_bytes: memory its entry index holds now: xa_nodes counted from
+ *	the indexed slots, times sizeof(struct xa_node) (index.c:
+ *	shpt_mirror_index_bytes())
  * @dead: the process has exited; the mirror stays until detached
  * @has_mm: the mirror still holds the mm; false soon after @dead, when
  *	the release work has given it back
@@ -107,6 +110,7 @@ struct shpt_mirror_info {
 	u64 fills;
 	u64 invalidations;
 	u64 inval_pages;
+	u64 index_bytes;
 	bool dead;
 	bool has_mm;
 	bool module_owned;

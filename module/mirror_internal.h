@@ -263,6 +263,7 @@ unsigned long shpt_mirror_remove_range(struct shpt_mirror *m,
 				       unsigned long start, unsigned long end,
 				       bool can_sleep);
 unsigned long shpt_mirror_empty(struct shpt_mirror *m, bool can_sleep);
+u64 shpt_mirror_index_bytes(struct shpt_mirror *m);
 
 /* snapshot.c */
 int shpt_snap_range(struct shpt_mirror *m, unsigned long start,

@@ -290,6 +290,7 @@ static inline u64 shpt_dead_val(const struct shpt_entry *next)
 	/* bit 0 of an entry address is free; bits 62-63 of a value are */
 	BUILD_BUG_ON(__alignof__(struct shpt_entry) < 2);
 	BUILD_BUG_ON(SHPT_VAL_FLAGS_SHIFT + SHPT_FLAG_BITS > 62);
+	BUILD_BUG_ON(sizeof(struct shpt_entry) != SHPT_ENTRY_BYTES);
 	return (u64)(unsigned long)next >> 1 | SHPT_VAL_DEAD;
 }
 

@@ -47,6 +47,12 @@
  */
 #define SHPT_MAX_BUCKETS	BIT(26)
 
+/*
+ * sizeof(struct shpt_entry), which table.c keeps private and checks against
+ * this: debugfs charges each ASID its entries' share of the entry cache.
+ */
+#define SHPT_ENTRY_BYTES	24
+
 /* Entry flags.  Only what is cheap and true at snapshot time. */
 #define SHPT_F_VALID		BIT(0)	/* the translation is present */
 #define SHPT_F_WRITE		BIT(1)	/* the PTE is writable */

@@ -11,7 +11,8 @@
  *           max_len is the last counted length, expectations sum to B
  *           and E_0 == B e^-alpha, a chi2 line closes it
  *   asids   lists a live attached process, marks it dead after exit, and
- *           forgets it once detached
+ *           forgets it once detached; its bytes grow with the entries, sum
+ *           to the table's bytes_in_use and drop to 0 at exit
  *   config  parses and is self-consistent
  *   reset   writing 1 zeroes the counters, anything else is -EINVAL
  *
@@ -259,9 +260,18 @@ static int do_lookup(int fd, __u64 asid, unsigned long start, int n,
 	return 0;
 }
 
-/* The row of @asid in asids: 1 found, 0 not, -errno. */
-static int asid_row(__u64 asid, int *pid, char *comm, unsigned long long *entries,
-		    char *state)
+/* One row of asids. */
+struct asid_info {
+	int pid;
+	char comm[64], state[32];
+	unsigned long long entries, bytes, index_bytes;
+};
+
+/*
+ * The row of @asid in asids: 1 found, 0 not, -errno.  Every row must have
+ * exactly the nine columns of the header.
+ */
+static int asid_get(__u64 asid, struct asid_info *r)
 {
 	FILE *f = fopen(DBG "asids", "re");
 	char line[256];
@@ -270,33 +280,69 @@ static int asid_row(__u64 asid, int *pid, char *comm, unsigned long long *entrie
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a, e, fl, inv;
+		unsigned long long a, e, fl, inv, b, ib;
 		char cm[64], s[32], extra[8];
 		int p;
 
 		if (first) {
 			first = 0;
-			if (strcmp(line, "# asid pid comm entries fills invalidations state\n")) {
+			if (strcmp(line, "# asid pid comm entries fills invalidations state bytes index_bytes\n")) {
 				fclose(f);
 				return -EBADMSG;
 			}
 			continue;
 		}
-		if (sscanf(line, "%llu %d %63s %llu %llu %llu %31s %7s", &a, &p,
-			   cm, &e, &fl, &inv, s, extra) != 7) {
+		if (sscanf(line, "%llu %d %63s %llu %llu %llu %31s %llu %llu %7s",
+			   &a, &p, cm, &e, &fl, &inv, s, &b, &ib, extra) != 9) {
 			fclose(f);
 			return -EBADMSG;
 		}
 		if (a != asid)
 			continue;
 		found = 1;
-		*pid = p;
-		strcpy(comm, cm);
-		*entries = e;
-		strcpy(state, s);
+		r->pid = p;
+		strcpy(r->comm, cm);
+		r->entries = e;
+		strcpy(r->state, s);
+		r->bytes = b;
+		r->index_bytes = ib;
 	}
 	fclose(f);
 	return found;
+}
+
+/* The row of @asid in asids: 1 found, 0 not, -errno. */
+static int asid_row(__u64 asid, int *pid, char *comm, unsigned long long *entries,
+		    char *state)
+{
+	struct asid_info r;
+	int ret = asid_get(asid, &r);
+
+	if (ret == 1) {
+		*pid = r.pid;
+		strcpy(comm, r.comm);
+		*entries = r.entries;
+		strcpy(state, r.state);
+	}
+	return ret;
+}
+
+/* Sum of bytes - index_bytes over every row: the ASIDs' share of the table. */
+static long long asids_table_bytes(void)
+{
+	FILE *f = fopen(DBG "asids", "re");
+	unsigned long long b, ib, sum = 0;
+	char line[256];
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#' &&
+		    sscanf(line, "%*u %*d %*s %*u %*u %*u %*s %llu %llu",
+			   &b, &ib) == 2)
+			sum += b - ib;
+	fclose(f);
+	return (long long)sum;
 }
 
 FIXTURE(dbg)
@@ -529,6 +575,81 @@ TEST_F(dbg, asids_live_dead_detached)
 
 	ASSERT_EQ(0, do_detach(self->fd, self->asid));
 	ASSERT_EQ(0, asid_row(self->asid, &pid, comm, &entries, state));
+}
+
+/*
+ * bytes: an ASID's entries' slab slots, its share of the bucket array and
+ * its index.  It grows with the entries, the index is whole xa_nodes, the
+ * table part summed over all rows is the table's bytes_in_use (up to the
+ * slab-page rounding and the array's header), and a dead mirror costs 0.
+ */
+TEST_F(dbg, asids_bytes)
+{
+	SHPT_RETURN_IF_SKIPPED();
+	const long long node = 576;	/* sizeof(struct xa_node), 64-bit */
+	struct asid_info a, b;
+	long long used, n, share;
+	int st[4] = { 0 };
+	struct stats s;
+
+	ASSERT_EQ(0, do_lookup(self->fd, self->asid, self->base, 32, st));
+	ASSERT_EQ(1, asid_get(self->asid, &a));
+	ASSERT_EQ(0, do_lookup(self->fd, self->asid, self->base, NPAGES, st));
+	ASSERT_EQ(1, asid_get(self->asid, &b));
+	ASSERT_LE(32ULL, a.entries);
+	ASSERT_LE((unsigned long long)NPAGES, b.entries);
+	/* At least a 24-byte object per entry, and more for more entries. */
+	ASSERT_LE(b.entries * 24 + b.index_bytes, b.bytes);
+	ASSERT_LE(a.bytes + (b.entries - a.entries) * 24, b.bytes);
+	/* NPAGES contiguous pages: a leaf or two and their parents. */
+	ASSERT_LT(0ULL, b.index_bytes);
+	ASSERT_EQ(0ULL, b.index_bytes % node);
+	ASSERT_GE(16ULL * node, b.index_bytes) {
+		TH_LOG("index_bytes %llu for %llu entries", b.index_bytes,
+		       b.entries);
+	}
+
+	/*
+	 * The table resizes in a worker: compare only while the bucket count
+	 * is the same before and after reading asids.
+	 */
+	for (int i = 0; i < 50; i++) {
+		long long b0;
+
+		ASSERT_EQ(0, stats_read(&s));
+		b0 = stat_get(&s, "buckets");
+		share = asids_table_bytes();
+		ASSERT_EQ(0, stats_read(&s));
+		if (b0 == stat_get(&s, "buckets"))
+			break;
+		usleep(100000);
+	}
+	used = stat_get(&s, "bytes_in_use");
+	n = stat_get(&s, "entries");
+	ASSERT_LT(0, share);
+	/* 4096/170 - 24 = 0.094 bytes per entry of slab rounding. */
+	ASSERT_GE(share, used - 1024) {
+		TH_LOG("asids %lld, bytes_in_use %lld, entries %lld", share,
+		       used, n);
+	}
+	ASSERT_LE(share, used + n / 10 + 1024) {
+		TH_LOG("asids %lld, bytes_in_use %lld, entries %lld", share,
+		       used, n);
+	}
+
+	/* Exit empties the ASID and frees its index. */
+	target_stop(self->pid);
+	self->pid = 0;
+	for (int i = 0; i < 50; i++) {
+		ASSERT_EQ(1, asid_get(self->asid, &b));
+		if (!strcmp(b.state, "dead"))
+			break;
+		usleep(100000);
+	}
+	ASSERT_STREQ("dead", b.state);
+	ASSERT_EQ(0ULL, b.entries);
+	ASSERT_EQ(0ULL, b.index_bytes);
+	ASSERT_EQ(0ULL, b.bytes);
 }
 
 TEST_F(dbg, asids_close_forgets)

@@ -6,6 +6,7 @@
 #
 #   shpt_mode=check   insmod, run the selftests, rmmod, dump dmesg, power off
 #   shpt_mode=demo    run /usr/lib/shpt/demo-guest.sh, power off
+#   shpt_mode=bench   run /usr/lib/shpt/bench-guest.sh (make bench), power off
 #   shpt_mode=shell   interactive shell on the console
 #   shpt_tests=a,b:c  check only these: a test binary, or binary:test
 #   shpt_timeout_scale=N  multiply every test timeout by N (debug kernels)
@@ -192,6 +193,15 @@ demo)
 	shpt_mark "demo-begin"
 	sh /usr/lib/shpt/demo-guest.sh
 	shpt_mark "demo-end rc=$?"
+	shpt_kernel_report
+	shpt_mark "done"
+	shpt_poweroff
+	;;
+bench)
+	dmesg -n 1
+	shpt_mark "bench-begin"
+	sh /usr/lib/shpt/bench-guest.sh
+	shpt_mark "bench-end rc=$?"
 	shpt_kernel_report
 	shpt_mark "done"
 	shpt_poweroff

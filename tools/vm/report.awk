@@ -4,7 +4,7 @@
 # /init (tools/vm/init.sh) brackets everything with "@shpt <event>" lines;
 # between "test-begin" and "test-end" is the KTAP of one test binary.
 #
-# Variables: mode (check|demo), qemu_rc, secs, vm_timeout, logfile, host_rc
+# Variables: mode (check|demo|bench), qemu_rc, secs, vm_timeout, logfile, host_rc
 # and host_log (the host tests' exit status and output; empty when no host
 # tests ran).
 #
@@ -202,7 +202,7 @@ index($0, "@shpt ") {
 		indmesg = 1
 	} else if (a[1] == "dmesg-end") {
 		indmesg = 0
-	} else if (a[1] == "demo-end") {
+	} else if (a[1] == "demo-end" || a[1] == "bench-end") {
 		demo_rc = a[2]
 		sub(/^rc=/, "", demo_rc)
 	} else if (a[1] == "done") {
@@ -241,15 +241,16 @@ END {
 	if (intest)
 		test_finish(cur, "")
 
-	if (mode == "demo") {
+	# demo and bench: the guest script's exit status and the kernel log.
+	if (mode == "demo" || mode == "bench") {
 		ok = done && demo_rc == 0 && ndmesg_bad == 0
 		if (!done)
-			print "demo: the guest did not finish (qemu exit status " qemu_rc ", " secs "s); see " logfile
+			print mode ": the guest did not finish (qemu exit status " qemu_rc ", " secs "s); see " logfile
 		else if (demo_rc != 0)
-			print "demo: demo-guest.sh failed (exit status " demo_rc "); see " logfile
+			print mode ": " mode "-guest.sh failed (exit status " demo_rc "); see " logfile
 		for (i = 1; i <= ndmesg_bad; i++)
-			print "demo: bad kernel log line: " dmesg_bad[i]
-		printf "demo %s in %ss (serial log: %s)\n", ok ? "finished" : "FAILED", secs, logfile
+			print mode ": bad kernel log line: " dmesg_bad[i]
+		printf "%s %s in %ss (serial log: %s)\n", mode, ok ? "finished" : "FAILED", secs, logfile
 		exit ok ? 0 : 1
 	}
 

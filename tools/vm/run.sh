@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh check|demo|shell
+# run.sh check|demo|bench|shell
 #
 # Boots the test VM: Debian's kernel $VM_KERNEL with the initramfs
 # $VM_INITRD, 2 vCPUs on two sockets, 6 GiB on two NUMA nodes, one 1 GiB
@@ -13,6 +13,9 @@
 #   check  prints the test output as it arrives, then the verdict of
 #          tools/vm/report.awk; exits non-zero on any failure
 #   demo   prints only what tools/vm/demo-guest.sh prints
+#   bench  prints the steps of tools/bench/bench-guest.sh (make bench; the
+#          results stay in the log for tools/bench/report.py) and writes
+#          the accelerator used to $VM_LOG.accel
 #   shell  interactive console (Ctrl-A X quits QEMU)
 #
 # Environment (the Makefile sets these): VM_KERNEL, VM_INITRD, VM_LOG,
@@ -22,7 +25,7 @@
 # (their output, whose harness totals join the summary).
 set -eu
 
-mode=${1:?usage: run.sh check|demo|shell}
+mode=${1:?usage: run.sh check|demo|bench|shell}
 here=$(cd "$(dirname "$0")" && pwd)
 : "${VM_KERNEL:?}" "${VM_INITRD:?}" "${VM_LOG:?}"
 : "${VM_TIMEOUT:=300}"
@@ -53,7 +56,12 @@ esac
 # and keeps /proc/slabinfo counts exact (no per-CPU slabs), which the
 # leak test needs.
 cmdline="console=ttyS0 panic=-1 loglevel=4 log_buf_len=4M"
-cmdline="$cmdline transparent_hugepage=madvise slub_debug=F"
+cmdline="$cmdline transparent_hugepage=madvise"
+# bench measures the kernel as users run it: no slab debugging, whose
+# checks on every kmem_cache_free() would weigh on shpt's frees.
+if [ "$mode" != bench ]; then
+	cmdline="$cmdline slub_debug=F"
+fi
 # One gigantic page, reserved at boot while memory is unfragmented; the
 # tests that need it SKIP if it could not be had.
 cmdline="$cmdline hugepagesz=1G hugepages=1"
@@ -69,6 +77,9 @@ set -- qemu-system-x86_64 -nodefaults -no-user-config -no-reboot \
 	-kernel "$VM_KERNEL" -initrd "$VM_INITRD" -append "$cmdline"
 
 mkdir -p "$(dirname "$VM_LOG")"
+if [ "$mode" = bench ]; then
+	echo "$VM_ACCEL" >"$VM_LOG.accel"
+fi
 
 if [ "$mode" = shell ]; then
 	exec timeout --foreground "$VM_TIMEOUT" "$@" -serial mon:stdio
@@ -98,6 +109,13 @@ progress() {
 		demo:*"@shpt demo-end"*)
 			show=0 ;;
 		demo:\[*\]*) ;;
+		bench:*"@shpt bench-begin"*)
+			show=1 ;;
+		bench:*"@shpt bench-end"*)
+			show=0 ;;
+		bench:*"@shpt bench-step "*)
+			echo "-- ${line#*@shpt bench-step }" ;;
+		bench:*"@bench "* | bench:*"@kbench "* | bench:\[*\]*) ;;
 		*)
 			if [ $show = 1 ]; then printf '%s\n' "$line"; fi ;;
 		esac
