@@ -741,9 +741,11 @@ void shpt_table_destroy(struct shpt_table *t)
  * us.  Dead entries (removed under us) and entries of another order do not
  * match; @next still leads on.
  */
-static bool shpt_walk(struct shpt_entry __rcu **slot, struct shpt_entry *p,
-		      u64 key, unsigned int order, u64 *valp,
-		      unsigned int *probes, unsigned int *restarts)
+static __always_inline bool shpt_walk(struct shpt_entry __rcu **slot,
+				      struct shpt_entry *p, u64 key,
+				      unsigned int order, u64 *valp,
+				      unsigned int *probes,
+				      unsigned int *restarts)
 {
 	u64 val;
 
@@ -767,10 +769,11 @@ restart:
 }
 
 /* Under RCU: look (@key, @order) up in one array. */
-static bool shpt_lookup_tbl(struct shpt_table *t,
-			    struct shpt_bucket_table *tbl, u64 key,
-			    unsigned int order, u64 *valp,
-			    unsigned int *probes, unsigned int *restarts)
+static __always_inline bool shpt_lookup_tbl(struct shpt_table *t,
+					    struct shpt_bucket_table *tbl,
+					    u64 key, unsigned int order,
+					    u64 *valp, unsigned int *probes,
+					    unsigned int *restarts)
 {
 	struct shpt_entry __rcu **slot = shpt_slot(t, tbl, key, order);
 
@@ -849,8 +852,19 @@ bool shpt_table_lookup(struct shpt_table *t, u64 asid, u64 vpn,
 
 	rcu_read_lock();
 	tbl = rcu_dereference(t->tbl);
-	found = shpt_lookup_tbl(t, tbl, key, order, &val, &probes, &restarts) ||
-		shpt_lookup_future(t, tbl, key, order, &val, &probes, &restarts);
+	do {
+		found = shpt_lookup_tbl(t, tbl, key, order, &val, &probes,
+					&restarts);
+		if (found)
+			break;
+		/*
+		 * A rehash sets @future before it moves anything; seeing the
+		 * old chain without an entry that it moved implies seeing
+		 * @future.  Pairs with rcu_assign_pointer(old->future, ...).
+		 */
+		smp_rmb();
+		tbl = rcu_dereference(tbl->future);
+	} while (tbl);
 	rcu_read_unlock();
 
 	shpt_stat_inc(t, SHPT_STAT_LOOKUPS);
