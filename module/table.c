@@ -226,8 +226,8 @@ struct shpt_bucket_table {
 	struct shpt_entry __rcu *buckets[];
 };
 
+/* lookups are not counted apart: they are hits + misses. */
 enum shpt_stat {
-	SHPT_STAT_LOOKUPS,
 	SHPT_STAT_HITS,
 	SHPT_STAT_MISSES,
 	SHPT_STAT_PROBES,
@@ -335,35 +335,35 @@ static void shpt_unpack(u64 key, u64 val, struct shpt_mapping *m)
 	m->flags = (val >> SHPT_VAL_FLAGS_SHIFT) & SHPT_FLAGS_MAX;
 }
 
-static bool shpt_key_valid(u64 asid, u64 vpn, unsigned int order)
+static inline bool shpt_key_valid(u64 asid, u64 vpn, unsigned int order)
 {
-	if (!asid || asid > SHPT_ASID_MAX || vpn > SHPT_VPN_MAX ||
-	    order > SHPT_ORDER_MAX)
+	u64 mask;
+
+	/* asid in 1..SHPT_ASID_MAX: asid - 1 wraps for 0 */
+	if (asid - 1 >= SHPT_ASID_MAX || order > SHPT_ORDER_MAX)
 		return false;
-	/* aligned, and the whole page inside the address space */
-	return !(vpn & (BIT_ULL(order) - 1)) &&
-	       BIT_ULL(order) - 1 <= SHPT_VPN_MAX - vpn;
+	/*
+	 * Aligned, and the whole page inside the address space: for an
+	 * aligned vpn, vpn | mask is its last page (and vpn > SHPT_VPN_MAX
+	 * fails too).
+	 */
+	mask = BIT_ULL(order) - 1;
+	return !(vpn & mask) && (vpn | mask) <= SHPT_VPN_MAX;
 }
 
-static unsigned int shpt_hash(const struct shpt_table *t,
-			      const struct shpt_bucket_table *tbl, u64 key,
-			      unsigned int order)
+static __always_inline unsigned int
+shpt_hash(const struct shpt_table *t, const struct shpt_bucket_table *tbl,
+	  u64 key, unsigned int order)
 {
 	u64 h;
 
-	switch (t->p.hash) {
-	case SHPT_HASH_HSIPHASH:
+	if (likely(t->p.hash == SHPT_HASH_SIPHASH))
+		h = siphash_2u64(key, order, &tbl->key.sip);
+	else if (t->p.hash == SHPT_HASH_HSIPHASH)
 		h = hsiphash_3u32((u32)key, (u32)(key >> 32), order,
 				  &tbl->key.hsip);
-		break;
-	case SHPT_HASH_MODULO:
-		/* B is a power of two: the mask below is exactly vpn mod B. */
+	else	/* modulo: B is a power of two, the mask is exactly vpn mod B */
 		h = key & SHPT_VPN_MAX;
-		break;
-	default:
-		h = siphash_2u64(key, order, &tbl->key.sip);
-		break;
-	}
 	return h & (tbl->size - 1);
 }
 
@@ -606,8 +606,9 @@ static void shpt_resize_worker(struct work_struct *work)
  * shpt_table_default_params() - fill in the default parameters
  * @p: parameters to fill
  *
- * 1024 initial buckets, 16 to SHPT_MAX_BUCKETS, load factor 0.25 to 0.75,
- * max_chain 16, SipHash.
+ * 1024 initial buckets, 16 to SHPT_MAX_BUCKETS, load factor 0.55 to 1.5
+ * (so that an entry costs at most 40 bytes at every load factor the table
+ * runs at, see Documentation/table.rst), max_chain 16, SipHash.
  *
  * Context: any.
  */
@@ -616,8 +617,8 @@ void shpt_table_default_params(struct shpt_table_params *p)
 	p->init_buckets = 1024;
 	p->min_buckets = 16;
 	p->max_buckets = SHPT_MAX_BUCKETS;
-	p->max_load_pct = 75;
-	p->min_load_pct = 25;
+	p->max_load_pct = 150;
+	p->min_load_pct = 55;
 	p->max_chain = 16;
 	p->hash = SHPT_HASH_SIPHASH;
 }
@@ -811,7 +812,6 @@ static void shpt_count_lookups(struct shpt_table *t, unsigned int lookups,
 			       unsigned int hits, unsigned int probes,
 			       unsigned int max_probes, unsigned int restarts)
 {
-	shpt_stat_add(t, SHPT_STAT_LOOKUPS, lookups);
 	shpt_stat_add(t, SHPT_STAT_HITS, hits);
 	shpt_stat_add(t, SHPT_STAT_MISSES, lookups - hits);
 	shpt_stat_add(t, SHPT_STAT_PROBES, probes);
@@ -867,7 +867,6 @@ bool shpt_table_lookup(struct shpt_table *t, u64 asid, u64 vpn,
 	} while (tbl);
 	rcu_read_unlock();
 
-	shpt_stat_inc(t, SHPT_STAT_LOOKUPS);
 	shpt_stat_inc(t, found ? SHPT_STAT_HITS : SHPT_STAT_MISSES);
 	shpt_stat_add(t, SHPT_STAT_PROBES, probes);
 	if (unlikely(restarts))
@@ -1673,8 +1672,8 @@ unsigned long shpt_table_chain_hist(struct shpt_table *t, u64 *hist,
  * @s: receives the sums
  *
  * Counters of different CPUs are read at slightly different times, so
- * identities like hits + misses == lookups hold exactly only when no
- * operation runs concurrently.
+ * identities like hits <= probes hold exactly only when no operation runs
+ * concurrently.  @lookups is hits + misses, always.
  *
  * Context: any context but hard interrupts.
  */
@@ -1697,9 +1696,9 @@ void shpt_table_get_stats(struct shpt_table *t, struct shpt_table_stats *s)
 				sum[i] += v;
 		}
 	}
-	s->lookups = sum[SHPT_STAT_LOOKUPS];
 	s->hits = sum[SHPT_STAT_HITS];
 	s->misses = sum[SHPT_STAT_MISSES];
+	s->lookups = s->hits + s->misses;
 	s->probes = sum[SHPT_STAT_PROBES];
 	s->max_probes = sum[SHPT_STAT_MAX_PROBES];
 	s->restarts = sum[SHPT_STAT_RESTARTS];

@@ -742,6 +742,7 @@ static void shpt_kunit_grow(struct kunit *test)
 	shpt_table_default_params(&p);
 	p.init_buckets = 16;
 	p.max_buckets = 1 << 14;
+	p.max_load_pct = 75;	/* the bucket counts below assume it */
 	p.min_load_pct = 10;	/* the explicit grows must not shrink back */
 	p.max_chain = 0;
 	t = shpt_kunit_create(test, &p);
@@ -786,6 +787,8 @@ static void shpt_kunit_shrink(struct kunit *test)
 	shpt_table_default_params(&p);
 	p.init_buckets = 4096;
 	p.max_buckets = 1 << 14;
+	p.max_load_pct = 75;	/* the bucket counts below assume these */
+	p.min_load_pct = 25;
 	p.max_chain = 0;
 	t = shpt_kunit_create(test, &p);
 	ctx->nkeys = 256;
@@ -1073,6 +1076,8 @@ static void shpt_kunit_stats_consistency(struct kunit *test)
 
 	shpt_table_default_params(&p);
 	p.init_buckets = 16;
+	p.max_load_pct = 75;	/* the bucket counts below assume these */
+	p.min_load_pct = 25;
 	t = shpt_kunit_create(test, &p);
 	shpt_kunit_insert_keys(test, 0, 300);
 	for (i = 150; i < 200; i++) {
