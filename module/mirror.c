@@ -321,6 +321,7 @@ static unsigned long shpt_mirror_find_bulk(struct shpt_mirror *m,
 				      ~(BIT_ULL(orders[o]) - 1);
 			keys[i].order = orders[o];
 		}
+		got = 0;	/* the table writes bits 0..n - 1 only */
 		shpt_table_lookup_bulk(shpt_mtable, keys, n, map, &got);
 		hit |= got;
 		if (hit == GENMASK(n - 1, 0))
