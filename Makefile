@@ -237,11 +237,15 @@ _vm:
 	@$(MAKE) --no-print-directory vm-initramfs >$(VM_DIR)/build.log 2>&1 || { cat $(VM_DIR)/build.log; exit 1; }
 	@$(VM_ENV) VM_TIMEOUT=$(VM_SHELL_TIMEOUT) $(TOP)/tools/vm/run.sh shell
 
+# tools/testing checks the machine itself (tools/testing/setup.mk): it
+# unpacks build/ksrc when the harness is missing, and stops with one line
+# naming the fix when a package is.
 check-host:
 	@test -f $(TOP)/tools/testing/Makefile || { echo "no host tests (tools/testing/Makefile)"; exit 0; }; \
 	$(MAKE) -C $(TOP)/tools/testing check
 
 bench-host:
+	@test -f $(TOP)/tools/testing/bench.mk || { echo "no host benchmark (tools/testing/bench.mk)" >&2; exit 1; }; \
 	$(MAKE) -C $(TOP)/tools/testing bench
 
 # ---- lint ---------------------------------------------------------------

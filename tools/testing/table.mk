@@ -9,18 +9,22 @@
 #
 # builds $(HOST_OUT)/asan/fuzz_table from fuzz_table.c + table.c + shim.
 # A variant V is a set of CC_V, CFLAGS_V and LDFLAGS_V; plain, asan and tsan
-# are defined here, and a new one (say, libFuzzer) is three lines.
+# are defined here, and a new one (say, libFuzzer) is three lines plus a
+# host-setup-V target (setup.mk) that checks what it needs.
 # Per-program extras go in CFLAGS_<prog> and LDLIBS_<prog>.
 
 TESTING_DIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 SHPT_TOP := $(abspath $(TESTING_DIR)/../..)
 HOST_OUT ?= $(SHPT_TOP)/build/host
 
-# kselftest_harness.h: extracted by "make deps" into build/ksrc, else the
-# unpacked linux-source tree.
+# kselftest_harness.h: from build/ksrc (unpacked by the top-level "make
+# ksrc", which host-setup-plain runs when it is missing), or from an
+# unpacked linux-source tree when build/ksrc is not there.
 KSRC ?= $(SHPT_TOP)/build/ksrc
 ifeq ($(wildcard $(KSRC)/tools/testing/selftests/kselftest_harness.h),)
+ifneq ($(wildcard /usr/src/linux-source-6.1/tools/testing/selftests/kselftest_harness.h),)
 KSRC := /usr/src/linux-source-6.1
+endif
 endif
 HARNESS_CPPFLAGS := -I$(KSRC)/tools/testing/selftests
 
@@ -56,11 +60,15 @@ ASAN_ENV := ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:exitcod
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=66
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1
 
-# $(call shpt_host_prog,VARIANT,PROG): $(HOST_OUT)/VARIANT/PROG from PROG.c
+# $(call shpt_host_prog,VARIANT,PROG): $(HOST_OUT)/VARIANT/PROG from PROG.c,
+# after host-setup-VARIANT (setup.mk) has checked the machine.
 define shpt_host_prog
-$(HOST_OUT)/$(1)/$(2): $(TESTING_DIR)/$(2).c $(TABLE_SRCS) $(TABLE_HDRS) $(TESTING_DIR)/table.mk
+$(HOST_OUT)/$(1)/$(2): $(TESTING_DIR)/$(2).c $(TABLE_SRCS) $(TABLE_HDRS) $(TESTING_DIR)/table.mk \
+		| host-setup-$(1)
 	@mkdir -p $$(dir $$@)
 	$$(CC_$(1)) $$(CFLAGS_$(1)) $$(CFLAGS_$(2)) $$(TABLE_CPPFLAGS) \
 		$$(HARNESS_CPPFLAGS) -o $$@ $(TESTING_DIR)/$(2).c $$(TABLE_SRCS) \
 		$$(LDFLAGS_$(1)) $$(LDLIBS_$(2)) $$(TABLE_LDLIBS)
 endef
+
+include $(TESTING_DIR)/setup.mk

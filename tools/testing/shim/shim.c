@@ -273,12 +273,70 @@ u32 get_random_u32(void)
 	return v;
 }
 
-static inline void shim_put_le64(u8 *p, u64 v)
-{
-	int i;
+/*
+ * SipHash as the kernel's lib/siphash.c computes it on a 64-bit
+ * little-endian machine: siphash_*() is SipHash-2-4, hsiphash_*() is
+ * SipHash-1-3 truncated to 32 bits.  The word functions take their words
+ * as the little-endian bytes of the message, as the kernel's do, so that
+ * a lookup costs here what it costs in the kernel (no byte packing, no
+ * library call).  siphash_test checks them against libsodium and against
+ * the published vectors.
+ */
+struct shim_sip {
+	u64 v0, v1, v2, v3;
+};
 
-	for (i = 0; i < 8; i++)
-		p[i] = v >> (8 * i);
+static inline u64 shim_rol64(u64 x, unsigned int s)
+{
+	return x << s | x >> (64 - s);
+}
+
+/* one SipRound (Aumasson and Bernstein, 2012, section 2.2) */
+static inline void shim_sipround(struct shim_sip *s)
+{
+	s->v0 += s->v1;
+	s->v2 += s->v3;
+	s->v1 = shim_rol64(s->v1, 13) ^ s->v0;
+	s->v3 = shim_rol64(s->v3, 16) ^ s->v2;
+	s->v0 = shim_rol64(s->v0, 32);
+	s->v2 += s->v1;
+	s->v0 += s->v3;
+	s->v1 = shim_rol64(s->v1, 17) ^ s->v2;
+	s->v3 = shim_rol64(s->v3, 21) ^ s->v0;
+	s->v2 = shim_rol64(s->v2, 32);
+}
+
+static inline void shim_sip_init(struct shim_sip *s, u64 k0, u64 k1)
+{
+	s->v0 = 0x736f6d6570736575ULL ^ k0;
+	s->v1 = 0x646f72616e646f6dULL ^ k1;
+	s->v2 = 0x6c7967656e657261ULL ^ k0;
+	s->v3 = 0x7465646279746573ULL ^ k1;
+}
+
+/*
+ * Absorb one 64-bit message word with @c rounds.  The word functions pass
+ * a constant @c and @d; the loops are unrolled so that they run straight
+ * through, as the kernel's do.
+ */
+static inline void shim_sip_word(struct shim_sip *s, u64 m, int c)
+{
+	s->v3 ^= m;
+#pragma GCC unroll 4
+	while (c--)
+		shim_sipround(s);
+	s->v0 ^= m;
+}
+
+/* @last: the final word, the length byte (mod 256) in its top byte */
+static inline u64 shim_sip_final(struct shim_sip *s, u64 last, int c, int d)
+{
+	shim_sip_word(s, last, c);
+	s->v2 ^= 0xff;
+#pragma GCC unroll 4
+	while (d--)
+		shim_sipround(s);
+	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
 }
 
 static inline u64 shim_get_le64(const u8 *p)
@@ -291,83 +349,56 @@ static inline u64 shim_get_le64(const u8 *p)
 	return v;
 }
 
+/* SipHash-c-d over @len bytes of @data: the generic (byte) path. */
+u64 shim_siphash_cd(int c, int d, const void *data, size_t len,
+		    const u64 key[2])
+{
+	const u8 *p = data;
+	size_t i, left = len & 7;
+	struct shim_sip s;
+	u64 last = 0;
+
+	shim_sip_init(&s, key[0], key[1]);
+	for (i = 0; i + 8 <= len; i += 8)
+		shim_sip_word(&s, shim_get_le64(p + i), c);
+	while (left--)
+		last |= (u64)p[i + left] << (8 * left);
+	return shim_sip_final(&s, last | (u64)len << 56, c, d);
+}
+
 u64 siphash(const void *data, size_t len, const siphash_key_t *key)
 {
-	unsigned char out[crypto_shorthash_siphash24_BYTES];
-	u8 k[16];
-
-	shim_put_le64(k, key->key[0]);
-	shim_put_le64(k + 8, key->key[1]);
-	crypto_shorthash_siphash24(out, data, len, k);
-	return shim_get_le64(out);
+	return shim_siphash_cd(2, 4, data, len, key->key);
 }
 
 u64 siphash_1u64(u64 a, const siphash_key_t *key)
 {
-	u8 m[8];
+	struct shim_sip s;
 
-	shim_put_le64(m, a);
-	return siphash(m, sizeof(m), key);
+	shim_sip_init(&s, key->key[0], key->key[1]);
+	shim_sip_word(&s, a, 2);
+	return shim_sip_final(&s, 8ULL << 56, 2, 4);
 }
 
 u64 siphash_2u64(u64 a, u64 b, const siphash_key_t *key)
 {
-	u8 m[16];
+	struct shim_sip s;
 
-	shim_put_le64(m, a);
-	shim_put_le64(m + 8, b);
-	return siphash(m, sizeof(m), key);
+	shim_sip_init(&s, key->key[0], key->key[1]);
+	shim_sip_word(&s, a, 2);
+	shim_sip_word(&s, b, 2);
+	return shim_sip_final(&s, 16ULL << 56, 2, 4);
 }
 
 u64 siphash_3u64(u64 a, u64 b, u64 c, const siphash_key_t *key)
 {
-	u8 m[24];
+	struct shim_sip s;
 
-	shim_put_le64(m, a);
-	shim_put_le64(m + 8, b);
-	shim_put_le64(m + 16, c);
-	return siphash(m, sizeof(m), key);
-}
-
-#define SHIM_ROTL(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
-#define SHIM_SIPROUND(v0, v1, v2, v3) do {				\
-	v0 += v1; v1 = SHIM_ROTL(v1, 13); v1 ^= v0; v0 = SHIM_ROTL(v0, 32); \
-	v2 += v3; v3 = SHIM_ROTL(v3, 16); v3 ^= v2;			\
-	v0 += v3; v3 = SHIM_ROTL(v3, 21); v3 ^= v0;			\
-	v2 += v1; v1 = SHIM_ROTL(v1, 17); v1 ^= v2; v2 = SHIM_ROTL(v2, 32); \
-} while (0)
-
-/* SipHash-c-d, from the paper (Aumasson and Bernstein, 2012). */
-u64 shim_siphash_cd(int c, int d, const void *data, size_t len,
-		    const u64 key[2])
-{
-	u64 v0 = 0x736f6d6570736575ULL ^ key[0];
-	u64 v1 = 0x646f72616e646f6dULL ^ key[1];
-	u64 v2 = 0x6c7967656e657261ULL ^ key[0];
-	u64 v3 = 0x7465646279746573ULL ^ key[1];
-	const u8 *p = data;
-	u64 m, b = (u64)len << 56;
-	size_t i, left = len & 7;
-	int r;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		m = shim_get_le64(p + i);
-		v3 ^= m;
-		for (r = 0; r < c; r++)
-			SHIM_SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	for (m = 0; left; left--)
-		m |= (u64)p[i + left - 1] << (8 * (left - 1));
-	b |= m;
-	v3 ^= b;
-	for (r = 0; r < c; r++)
-		SHIM_SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	for (r = 0; r < d; r++)
-		SHIM_SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	shim_sip_init(&s, key->key[0], key->key[1]);
+	shim_sip_word(&s, a, 2);
+	shim_sip_word(&s, b, 2);
+	shim_sip_word(&s, c, 2);
+	return shim_sip_final(&s, 24ULL << 56, 2, 4);
 }
 
 u32 hsiphash(const void *data, size_t len, const hsiphash_key_t *key)
@@ -377,16 +408,14 @@ u32 hsiphash(const void *data, size_t len, const hsiphash_key_t *key)
 	return shim_siphash_cd(1, 3, data, len, k);
 }
 
+/* 12 message bytes: one word (a, b), then c beside the length byte */
 u32 hsiphash_3u32(u32 a, u32 b, u32 c, const hsiphash_key_t *key)
 {
-	u8 m[12];
+	struct shim_sip s;
 
-	shim_put_le64(m, (u64)b << 32 | a);
-	m[8] = c;
-	m[9] = c >> 8;
-	m[10] = c >> 16;
-	m[11] = c >> 24;
-	return hsiphash(m, sizeof(m), key);
+	shim_sip_init(&s, key->key[0], key->key[1]);
+	shim_sip_word(&s, (u64)b << 32 | a, 1);
+	return shim_sip_final(&s, 12ULL << 56 | c, 1, 3);
 }
 
 /* ---- workqueue: one worker thread, FIFO ---- */
