@@ -35,7 +35,8 @@ DEPS_PKGS := build-essential make gcc libc6-dev xz-utils perl kmod \
 	qemu-system-x86 busybox-static cpio \
 	sparse liburcu-dev libsodium-dev clang llvm libclang-rt-14-dev \
 	valgrind python3 python3-sphinx dkms \
-	flex bison bc libelf-dev libssl-dev
+	flex bison bc libelf-dev libssl-dev \
+	stress-ng
 
 # Files unpacked from the linux-source tarball into build/ksrc; nothing
 # from it is committed.
@@ -59,7 +60,9 @@ VM_SHELL_TIMEOUT ?= 3600
 # Extra kernel command line, e.g. VM_CMDLINE_EXTRA=transparent_hugepage=always
 VM_CMDLINE_EXTRA ?=
 # Host programs copied to /usr/bin in the guest (shared libraries follow).
-VM_EXTRA_BINS ?=
+# stress-ng (from DEPS_PKGS) is the forking workload of tree_test and the
+# demo's "run -f" section; tests that need it SKIP without it.
+VM_EXTRA_BINS ?= $(wildcard /usr/bin/stress-ng)
 # host:guest pairs copied into the guest.
 VM_EXTRA_FILES ?=
 # make check T=prog or T=prog:test (comma-separated): run only these.

@@ -351,6 +351,7 @@ void shpt_debugfs_init(void)
 			    &shpt_asids_fops);
 	debugfs_create_file("reset", 0200, shpt_debugfs_root, NULL,
 			    &shpt_reset_fops);
+	shpt_frames_debugfs_init(shpt_debugfs_root);
 }
 
 /**

@@ -47,4 +47,7 @@ void shpt_chardev_exit(void);
 void shpt_debugfs_init(void);
 void shpt_debugfs_exit(void);
 
+struct dentry;
+void shpt_frames_debugfs_init(struct dentry *dir);
+
 #endif /* _SHPT_SHPT_H */
