@@ -147,6 +147,32 @@ static void shpt_mirror_sub_entries(struct shpt_mirror *m, unsigned long n)
 	WRITE_ONCE(m->entries, m->entries > n ? m->entries - n : 0);
 }
 
+/* @m->nr_pmd or @m->nr_pud, for an entry of @order; NULL for order 0. */
+static unsigned long *shpt_mirror_nr_huge(struct shpt_mirror *m,
+					  unsigned int order)
+{
+	if (order == SHPT_PUD_ORDER)
+		return &m->nr_pud;
+	if (order == SHPT_PMD_ORDER)
+		return &m->nr_pmd;
+	return NULL;
+}
+
+/* @n entries of @order were linked (@n > 0) or unlinked (@n < 0). */
+static void shpt_mirror_count_huge(struct shpt_mirror *m, unsigned int order,
+				   long n)
+{
+	unsigned long *nr = shpt_mirror_nr_huge(m, order);
+
+	lockdep_assert_held(&m->lock);
+	if (!nr || !n)
+		return;
+	if (n < 0 && *nr < -n)	/* the index lost entries; never wrap */
+		WRITE_ONCE(*nr, 0);
+	else
+		WRITE_ONCE(*nr, *nr + n);
+}
+
 /*
  * Remove every entry of @m that overlaps VPNs [first, last), found through
  * the index, and its index bit.  Never sleeps unless @can_sleep.
@@ -155,7 +181,7 @@ static void shpt_mirror_sub_entries(struct shpt_mirror *m, unsigned long n)
 static unsigned long shpt_idx_remove(struct shpt_mirror *m, u64 first,
 				     u64 last, bool can_sleep)
 {
-	unsigned long idx, lo, hi, bits, todo, b, n = 0, steps = 0;
+	unsigned long idx, lo, hi, bits, todo, b, n = 0, steps = 0, huge;
 	void *entry;
 	u64 base;
 
@@ -168,6 +194,8 @@ static unsigned long shpt_idx_remove(struct shpt_mirror *m, u64 first,
 				       SHPT_PUD_ORDER, SHPT_PUD_ORDER);
 		xa_erase(&m->idx2m, idx);
 	}
+	shpt_mirror_count_huge(m, SHPT_PUD_ORDER, -(long)n);
+	huge = n;
 	shpt_idx_span(first, last, SHPT_PMD_ORDER, &lo, &hi);
 	xa_for_each_range(&m->idx2m, idx, entry, lo, hi) {
 		n += shpt_table_remove(shpt_mtable, m->asid,
@@ -177,6 +205,7 @@ static unsigned long shpt_idx_remove(struct shpt_mirror *m, u64 first,
 		if (can_sleep && !(++steps % SHPT_IDX_STEP))
 			cond_resched();
 	}
+	shpt_mirror_count_huge(m, SHPT_PMD_ORDER, -(long)(n - huge));
 	shpt_idx_span(first, last, SHPT_IDX_SHIFT, &lo, &hi);
 	xa_for_each_range(&m->idx4k, idx, entry, lo, hi) {
 		base = (u64)idx << SHPT_IDX_SHIFT;
@@ -242,6 +271,8 @@ unsigned long shpt_mirror_empty(struct shpt_mirror *m, bool can_sleep)
 		pr_err("asid %llu: %llu entries missing from the index, %lu swept\n",
 		       m->asid, m->entries, lost);
 		WRITE_ONCE(m->entries, 0);
+		WRITE_ONCE(m->nr_pmd, 0);
+		WRITE_ONCE(m->nr_pud, 0);
 		n += lost;
 	}
 	xa_destroy(&m->idx4k);
@@ -354,7 +385,9 @@ bool shpt_mirror_insert(struct shpt_mirror *m, u64 vpn, u64 pfn,
 		shpt_mstat_inc(alloc_fail);
 		return false;
 	}
-	if (ret == 0)	/* new, not a replace */
+	if (ret == 0) {	/* new, not a replace */
 		WRITE_ONCE(m->entries, m->entries + 1);
+		shpt_mirror_count_huge(m, order, 1);
+	}
 	return true;
 }

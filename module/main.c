@@ -29,8 +29,8 @@ struct shpt_config shpt_config = {
 		.init_buckets	= 1024,
 		.min_buckets	= 64,
 		.max_buckets	= 1U << 24,
-		.max_load_pct	= 75,
-		.min_load_pct	= 25,
+		.max_load_pct	= 150,
+		.min_load_pct	= 55,
 		.max_chain	= 16,
 		.hash		= SHPT_HASH_SIPHASH,
 	},
@@ -96,10 +96,10 @@ MODULE_PARM_DESC(max_buckets,
 		 "never grow above this many buckets; a power of two, at most 2^26 (default 2^24)");
 module_param_named(max_load, shpt_config.table.max_load_pct, uint, 0444);
 MODULE_PARM_DESC(max_load,
-		 "grow when entries/buckets exceeds this, in percent, 1..1000 (default 75)");
+		 "grow when entries/buckets exceeds this, in percent, 1..1000 (default 150)");
 module_param_named(min_load, shpt_config.table.min_load_pct, uint, 0444);
 MODULE_PARM_DESC(min_load,
-		 "shrink when entries/buckets falls below this, in percent; 0 never shrinks; 2 * min_load < max_load (default 25)");
+		 "shrink when entries/buckets falls below this, in percent; 0 never shrinks; 2 * min_load < max_load (default 55)");
 module_param_named(max_chain, shpt_config.table.max_chain, uint, 0444);
 MODULE_PARM_DESC(max_chain,
 		 "an insert into a longer chain rekeys the table (flood defence); 0 disables; at most 65536 (default 16)");

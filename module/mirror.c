@@ -263,19 +263,71 @@ static const struct mmu_interval_notifier_ops shpt_mirror_notifier_ops = {
 	.invalidate = shpt_mirror_invalidate,
 };
 
-/* Look an entry up at order 0, then as part of a PMD and a PUD entry. */
+/*
+ * Look an entry up at order 0, then as part of a PMD and a PUD entry; an
+ * order of which the mirror holds no entry is not probed (@nr_pmd,
+ * @nr_pud).
+ */
 static bool shpt_mirror_find(struct shpt_mirror *m, u64 vpn,
 			     struct shpt_mapping *out)
 {
-	u64 base = vpn & ~(u64)(SHPT_PMD_PAGES - 1);
-
 	if (shpt_table_lookup(shpt_mtable, m->asid, vpn, 0, out))
 		return true;
-	if (shpt_table_lookup(shpt_mtable, m->asid, base, SHPT_PMD_ORDER, out))
+	if (READ_ONCE(m->nr_pmd) &&
+	    shpt_table_lookup(shpt_mtable, m->asid,
+			      vpn & ~(u64)(SHPT_PMD_PAGES - 1), SHPT_PMD_ORDER,
+			      out))
 		return true;
-	return shpt_table_lookup(shpt_mtable, m->asid,
+	return READ_ONCE(m->nr_pud) &&
+	       shpt_table_lookup(shpt_mtable, m->asid,
 				 vpn & ~(SHPT_PUD_PAGES - 1), SHPT_PUD_ORDER,
 				 out);
+}
+
+/*
+ * Addresses whose hit phase is looked up together: one group of the
+ * table's bulk pipeline (table.c: DOC: Bulk lookup), small enough for the
+ * stack.
+ */
+#define SHPT_LOOKUP_CHUNK	16
+
+/*
+ * shpt_mirror_find() for @n <= SHPT_LOOKUP_CHUNK addresses at once: every
+ * address at order 0 in one bulk lookup, then those that missed at the PMD
+ * order, then at the PUD order, each order only if the mirror holds an
+ * entry of it.  A key already found is passed as an invalid key (ASID 0),
+ * which the table neither looks up nor counts, so @map[i] is written once.
+ * Return: the bitmap of the addresses found; @map[i] holds their entries.
+ */
+static unsigned long shpt_mirror_find_bulk(struct shpt_mirror *m,
+					   const u64 *addrs, unsigned int n,
+					   struct shpt_mapping *map)
+{
+	static const unsigned int orders[] = {
+		0, SHPT_PMD_ORDER, SHPT_PUD_ORDER,
+	};
+	struct shpt_key keys[SHPT_LOOKUP_CHUNK];
+	unsigned long hit = 0, got;
+	unsigned int i, o;
+
+	BUILD_BUG_ON(SHPT_LOOKUP_CHUNK > BITS_PER_LONG);
+	for (o = 0; o < ARRAY_SIZE(orders); o++) {
+		if ((orders[o] == SHPT_PMD_ORDER && !READ_ONCE(m->nr_pmd)) ||
+		    (orders[o] == SHPT_PUD_ORDER && !READ_ONCE(m->nr_pud)))
+			continue;
+		for (i = 0; i < n; i++) {
+			keys[i].asid = hit & BIT(i) ? 0 : m->asid;
+			keys[i].vpn = (addrs[i] >> PAGE_SHIFT) &
+				      ~(BIT_ULL(orders[o]) - 1);
+			keys[i].order = orders[o];
+		}
+		got = 0;	/* the table writes bits 0..n - 1 only */
+		shpt_table_lookup_bulk(shpt_mtable, keys, n, map, &got);
+		hit |= got;
+		if (hit == GENMASK(n - 1, 0))
+			break;
+	}
+	return hit;
 }
 
 /**
@@ -826,9 +878,13 @@ static void shpt_count_lookup(int status)
  * @show_pfn: report pfns (the caller has CAP_SYS_ADMIN); else 0
  *
  * Every address is checked before any is looked up.  A hit is an RCU
- * lookup at order 0, then 9, then 18 (pfn = entry pfn + offset).  A miss
- * is filled from a snapshot of that one page unless SHPT_LOOKUP_NOFILL;
- * with SHPT_LOOKUP_FAULT an absent page is read-faulted in first.
+ * lookup at order 0, then 9, then 18 (pfn = entry pfn + offset), done in
+ * bulk for SHPT_LOOKUP_CHUNK addresses at a time, and skipping an order of
+ * which the mirror holds no entry.  A miss is filled from a snapshot of
+ * that one page unless SHPT_LOOKUP_NOFILL; with SHPT_LOOKUP_FAULT an absent
+ * page is read-faulted in first.  A miss after a fill in the same chunk is
+ * looked up again first, as the fill may have inserted a huge entry that
+ * covers it.
  *
  * Return: 0, -EINVAL (an address unaligned or not below TASK_SIZE_MAX),
  * -ENOENT (no such mirror for @owner), -ESRCH (the process has exited),
@@ -838,11 +894,14 @@ int shpt_mirror_lookup(u64 asid, struct shpt_mirror_owner *owner,
 		       const u64 *addrs, struct shpt_lookup_result *res,
 		       unsigned int count, unsigned int flags, bool show_pfn)
 {
+	struct shpt_mapping map[SHPT_LOOKUP_CHUNK];
 	bool nofill = flags & SHPT_LOOKUP_NOFILL;
-	struct shpt_mapping map;
+	unsigned int c, i, j, n;
 	struct shpt_mirror *m;
-	unsigned int i;
+	unsigned long hit;
+	bool filled;
 	int ret, st;
+	u64 vpn;
 
 	/* Entry flags and result flags are the same bits. */
 	BUILD_BUG_ON((SHPT_F_VALID ^ SHPT_PF_VALID) |
@@ -863,36 +922,48 @@ int shpt_mirror_lookup(u64 asid, struct shpt_mirror_owner *owner,
 		goto out_put;
 	ret = READ_ONCE(m->dead) ? -ESRCH : 0;
 
-	for (i = 0; i < count && !ret; i++) {
-		u64 vpn = addrs[i] >> PAGE_SHIFT;
-
-		memset(&res[i], 0, sizeof(res[i]));
-		if (shpt_mirror_find(m, vpn, &map)) {
-			st = SHPT_LK_HIT;
-			map.pfn += vpn & ((1ULL << map.order) - 1);
-		} else if (nofill) {
-			shpt_mstat_inc(lookups);
-			shpt_mstat_inc(misses);
-			shpt_mstat_inc(nofill);
-			continue;
-		} else {
-			/* A fill reports the pfn of the page itself. */
-			st = shpt_mirror_fill(m, vpn, flags, &map);
-			if (st < 0) {
-				ret = st;
-				break;
+	for (c = 0; c < count && !ret; c += SHPT_LOOKUP_CHUNK) {
+		n = min_t(unsigned int, count - c, SHPT_LOOKUP_CHUNK);
+		hit = shpt_mirror_find_bulk(m, addrs + c, n, map);
+		filled = false;
+		for (j = 0; j < n; j++) {
+			i = c + j;
+			vpn = addrs[i] >> PAGE_SHIFT;
+			memset(&res[i], 0, sizeof(res[i]));
+			/*
+			 * A fill since the bulk phase may have inserted a
+			 * huge entry that covers this address: look again,
+			 * as a lookup of one address at a time would.
+			 */
+			if ((hit & BIT(j)) ||
+			    (filled && shpt_mirror_find(m, vpn, &map[j]))) {
+				st = SHPT_LK_HIT;
+				map[j].pfn += vpn & ((1ULL << map[j].order) - 1);
+			} else if (nofill) {
+				shpt_mstat_inc(lookups);
+				shpt_mstat_inc(misses);
+				shpt_mstat_inc(nofill);
+				continue;
+			} else {
+				/* A fill reports the pfn of the page itself. */
+				st = shpt_mirror_fill(m, vpn, flags, &map[j]);
+				if (st < 0) {
+					ret = st;
+					break;
+				}
+				filled = true;
+				cond_resched();
 			}
-			cond_resched();
+			shpt_count_lookup(st);
+			if (st == SHPT_LK_NONE) {
+				shpt_mstat_inc(not_present);
+				continue;
+			}
+			res[i].status = st;
+			res[i].pfn = show_pfn ? map[j].pfn : 0;
+			res[i].flags = map[j].flags;
+			res[i].order = map[j].order;
 		}
-		shpt_count_lookup(st);
-		if (st == SHPT_LK_NONE) {
-			shpt_mstat_inc(not_present);
-			continue;
-		}
-		res[i].status = st;
-		res[i].pfn = show_pfn ? map.pfn : 0;
-		res[i].flags = map.flags;
-		res[i].order = map.order;
 	}
 	shpt_mirror_op_end(m, !nofill);
 out_put:

@@ -143,6 +143,13 @@ struct pid;
  * @dead: the process has exited, no more inserts; @lock (READ_ONCE
  *	readers hold @op_sem)
  * @entries: entries of @asid in the table; @lock (READ_ONCE readers)
+ * @nr_pmd: how many of them are of order SHPT_PMD_ORDER; changed with
+ *	WRITE_ONCE() under @lock where entries are inserted and removed
+ *	(index.c).  Read without a lock by lookup, which skips the order-9
+ *	probe while it reads 0: a lookup that races with the insert of
+ *	such an entry may miss it anyway, and its miss then goes to the
+ *	fill, which takes @lock.
+ * @nr_pud: the same for order SHPT_PUD_ORDER, with the same rule
  * @fills: lookups resolved by a fill or fault; @lock
  * @invalidations: invalidate callbacks that ran; @lock
  * @inval_pages: pages they covered; @lock
@@ -174,6 +181,8 @@ struct shpt_mirror {
 	struct mutex lock;		/* the callback lock */
 	bool dead;
 	u64 entries;
+	unsigned long nr_pmd;
+	unsigned long nr_pud;
 	u64 fills;
 	u64 invalidations;
 	u64 inval_pages;

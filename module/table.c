@@ -20,6 +20,7 @@
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/percpu.h>
+#include <linux/prefetch.h>
 #include <linux/printk.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
@@ -136,6 +137,27 @@
  * synchronize_rcu().
  */
 
+/**
+ * DOC: Bulk lookup
+ *
+ * shpt_table_lookup_bulk() looks keys up in groups of SHPT_BULK_GROUP, in
+ * the manner of DPDK's rte_hash_lookup_bulk(): one pass hashes every key of
+ * the group and prefetches its bucket word, a second reads every bucket
+ * word and prefetches the first entry of the chain, and a third walks the
+ * chains.  On a large table each lookup is two or three dependent cache
+ * misses (bucket, entry, next entry); issuing the first two for sixteen
+ * keys before waiting on any of them lets the misses overlap.
+ *
+ * Each key's walk is the one shpt_table_lookup() does: restart on a foreign
+ * nulls marker, dead entries and entries of another order skipped, and
+ * after a miss an smp_rmb() and a look into @future.  The group reads the
+ * table's array once, under one rcu_read_lock(), and issues one smp_rmb()
+ * after all its walks in that array, before it reads @future for the keys
+ * that missed, so every miss is ordered as a single lookup's is.  The
+ * statistics are the ones @n single lookups would count, added once per
+ * group; keys out of range are not counted, as in shpt_table_lookup().
+ */
+
 #define SHPT_NULLS_BIT		1UL
 #define SHPT_LOCK_NR		1
 #define SHPT_LOCK_BIT		BIT(SHPT_LOCK_NR)
@@ -204,8 +226,8 @@ struct shpt_bucket_table {
 	struct shpt_entry __rcu *buckets[];
 };
 
+/* lookups are not counted apart: they are hits + misses. */
 enum shpt_stat {
-	SHPT_STAT_LOOKUPS,
 	SHPT_STAT_HITS,
 	SHPT_STAT_MISSES,
 	SHPT_STAT_PROBES,
@@ -314,35 +336,35 @@ static void shpt_unpack(u64 key, u64 val, struct shpt_mapping *m)
 	m->flags = (val >> SHPT_VAL_FLAGS_SHIFT) & SHPT_FLAGS_MAX;
 }
 
-static bool shpt_key_valid(u64 asid, u64 vpn, unsigned int order)
+static inline bool shpt_key_valid(u64 asid, u64 vpn, unsigned int order)
 {
-	if (!asid || asid > SHPT_ASID_MAX || vpn > SHPT_VPN_MAX ||
-	    order > SHPT_ORDER_MAX)
+	u64 mask;
+
+	/* asid in 1..SHPT_ASID_MAX: asid - 1 wraps for 0 */
+	if (asid - 1 >= SHPT_ASID_MAX || order > SHPT_ORDER_MAX)
 		return false;
-	/* aligned, and the whole page inside the address space */
-	return !(vpn & (BIT_ULL(order) - 1)) &&
-	       BIT_ULL(order) - 1 <= SHPT_VPN_MAX - vpn;
+	/*
+	 * Aligned, and the whole page inside the address space: for an
+	 * aligned vpn, vpn | mask is its last page (and vpn > SHPT_VPN_MAX
+	 * fails too).
+	 */
+	mask = BIT_ULL(order) - 1;
+	return !(vpn & mask) && (vpn | mask) <= SHPT_VPN_MAX;
 }
 
-static unsigned int shpt_hash(const struct shpt_table *t,
-			      const struct shpt_bucket_table *tbl, u64 key,
-			      unsigned int order)
+static __always_inline unsigned int
+shpt_hash(const struct shpt_table *t, const struct shpt_bucket_table *tbl,
+	  u64 key, unsigned int order)
 {
 	u64 h;
 
-	switch (t->p.hash) {
-	case SHPT_HASH_HSIPHASH:
+	if (likely(t->p.hash == SHPT_HASH_SIPHASH))
+		h = siphash_2u64(key, order, &tbl->key.sip);
+	else if (t->p.hash == SHPT_HASH_HSIPHASH)
 		h = hsiphash_3u32((u32)key, (u32)(key >> 32), order,
 				  &tbl->key.hsip);
-		break;
-	case SHPT_HASH_MODULO:
-		/* B is a power of two: the mask below is exactly vpn mod B. */
+	else	/* modulo: B is a power of two, the mask is exactly vpn mod B */
 		h = key & SHPT_VPN_MAX;
-		break;
-	default:
-		h = siphash_2u64(key, order, &tbl->key.sip);
-		break;
-	}
 	return h & (tbl->size - 1);
 }
 
@@ -585,8 +607,9 @@ static void shpt_resize_worker(struct work_struct *work)
  * shpt_table_default_params() - fill in the default parameters
  * @p: parameters to fill
  *
- * 1024 initial buckets, 16 to SHPT_MAX_BUCKETS, load factor 0.25 to 0.75,
- * max_chain 16, SipHash.
+ * 1024 initial buckets, 16 to SHPT_MAX_BUCKETS, load factor 0.55 to 1.5
+ * (so that an entry costs at most 40 bytes at every load factor the table
+ * runs at, see Documentation/table.rst), max_chain 16, SipHash.
  *
  * Context: any.
  */
@@ -595,8 +618,8 @@ void shpt_table_default_params(struct shpt_table_params *p)
 	p->init_buckets = 1024;
 	p->min_buckets = 16;
 	p->max_buckets = SHPT_MAX_BUCKETS;
-	p->max_load_pct = 75;
-	p->min_load_pct = 25;
+	p->max_load_pct = 150;
+	p->min_load_pct = 55;
 	p->max_chain = 16;
 	p->hash = SHPT_HASH_SIPHASH;
 }
@@ -714,26 +737,26 @@ void shpt_table_destroy(struct shpt_table *t)
 }
 
 /*
- * Under RCU: look (@key, @order) up in one array, restarting when the walk
- * ends in another chain because a rehash moved an entry under us.
+ * Under RCU: walk the chain of @slot, starting at @p, which the caller read
+ * from @slot (shpt_head_rcu()), for (@key, @order).  Restarts from the head
+ * when the walk ends in another chain because a rehash moved an entry under
+ * us.  Dead entries (removed under us) and entries of another order do not
+ * match; @next still leads on.
  */
-static bool shpt_lookup_tbl(struct shpt_table *t,
-			    struct shpt_bucket_table *tbl, u64 key,
-			    unsigned int order, u64 *valp,
-			    unsigned int *probes, unsigned int *restarts)
+static __always_inline bool shpt_walk(struct shpt_entry __rcu **slot,
+				      struct shpt_entry *p, u64 key,
+				      unsigned int order, u64 *valp,
+				      unsigned int *probes,
+				      unsigned int *restarts)
 {
-	struct shpt_entry __rcu **slot = shpt_slot(t, tbl, key, order);
-	struct shpt_entry *p;
 	u64 val;
 
 restart:
-	for (p = shpt_head_rcu(slot); !shpt_is_nulls(p);
-	     p = rcu_dereference(p->next)) {
+	for (; !shpt_is_nulls(p); p = rcu_dereference(p->next)) {
 		(*probes)++;
 		if (READ_ONCE(p->key) != key)
 			continue;
 		val = READ_ONCE(p->val);
-		/* dead: removed under us; @next still leads on */
 		if (shpt_val_dead(val) || shpt_val_order(val) != order)
 			continue;
 		*valp = val;
@@ -741,9 +764,63 @@ restart:
 	}
 	if (unlikely(p != shpt_nulls(slot))) {
 		(*restarts)++;
+		p = shpt_head_rcu(slot);
 		goto restart;
 	}
 	return false;
+}
+
+/* Under RCU: look (@key, @order) up in one array. */
+static __always_inline bool shpt_lookup_tbl(struct shpt_table *t,
+					    struct shpt_bucket_table *tbl,
+					    u64 key, unsigned int order,
+					    u64 *valp, unsigned int *probes,
+					    unsigned int *restarts)
+{
+	struct shpt_entry __rcu **slot = shpt_slot(t, tbl, key, order);
+
+	return shpt_walk(slot, shpt_head_rcu(slot), key, order, valp, probes,
+			 restarts);
+}
+
+/*
+ * Under RCU: after a miss in @tbl, look in the arrays a running rehash is
+ * moving entries into.
+ */
+static bool shpt_lookup_future(struct shpt_table *t,
+			       struct shpt_bucket_table *tbl, u64 key,
+			       unsigned int order, u64 *valp,
+			       unsigned int *probes, unsigned int *restarts)
+{
+	for (;;) {
+		/*
+		 * A rehash sets @future before it moves anything; seeing the
+		 * old chain without an entry that it moved implies seeing
+		 * @future.  Pairs with rcu_assign_pointer(old->future, ...).
+		 */
+		smp_rmb();
+		tbl = rcu_dereference(tbl->future);
+		if (!tbl)
+			return false;
+		if (shpt_lookup_tbl(t, tbl, key, order, valp, probes,
+				    restarts))
+			return true;
+	}
+}
+
+/* Fold one lookup call's counts into the per-CPU statistics. */
+static void shpt_count_lookups(struct shpt_table *t, unsigned int lookups,
+			       unsigned int hits, unsigned int probes,
+			       unsigned int max_probes, unsigned int restarts)
+{
+	shpt_stat_add(t, SHPT_STAT_HITS, hits);
+	shpt_stat_add(t, SHPT_STAT_MISSES, lookups - hits);
+	shpt_stat_add(t, SHPT_STAT_PROBES, probes);
+	if (unlikely(restarts))
+		shpt_stat_add(t, SHPT_STAT_RESTARTS, restarts);
+	/* Racy against preemption; a lost maximum is acceptable. */
+	if (max_probes > this_cpu_read(t->stats->c[SHPT_STAT_MAX_PROBES]))
+		this_cpu_write(t->stats->c[SHPT_STAT_MAX_PROBES], max_probes);
 }
 
 /**
@@ -791,7 +868,6 @@ bool shpt_table_lookup(struct shpt_table *t, u64 asid, u64 vpn,
 	} while (tbl);
 	rcu_read_unlock();
 
-	shpt_stat_inc(t, SHPT_STAT_LOOKUPS);
 	shpt_stat_inc(t, found ? SHPT_STAT_HITS : SHPT_STAT_MISSES);
 	shpt_stat_add(t, SHPT_STAT_PROBES, probes);
 	if (unlikely(restarts))
@@ -805,6 +881,124 @@ bool shpt_table_lookup(struct shpt_table *t, u64 asid, u64 vpn,
 	return found;
 }
 
+/*
+ * Keys per group of a bulk lookup.  A group's bucket heads and first
+ * entries are prefetched together, so up to this many cache misses
+ * overlap; 16 keys keep the group's state (below) in a few cache lines.
+ */
+#define SHPT_BULK_GROUP		16
+
+/**
+ * struct shpt_bulk_state - one key of a bulk lookup group
+ * @key: packed key word
+ * @slot: its bucket in the array the group started in; NULL if the key is
+ *	out of range (never looked up, not counted)
+ * @head: what @slot held when the group read it
+ * @val: the entry's value word, on a hit
+ * @order: the key's order
+ * @probes: entries visited for this key, restarts and @future included
+ */
+struct shpt_bulk_state {
+	u64 key;
+	struct shpt_entry __rcu **slot;
+	struct shpt_entry *head;
+	u64 val;
+	unsigned int order;
+	unsigned int probes;
+};
+
+/*
+ * Under RCU: look up one group of at most SHPT_BULK_GROUP keys in three
+ * passes, so that their cache misses overlap: hash every key and prefetch
+ * its bucket head; read every head and prefetch the first entry; walk every
+ * chain.  Each key then gets exactly what shpt_table_lookup() would do:
+ * the same walk (restart on a foreign nulls marker, dead entries and other
+ * orders skipped) and, after a miss, the same smp_rmb() before reading
+ * @future.  One barrier serves every key of the group: all the group's
+ * walks in @tbl come before it.
+ */
+static unsigned int shpt_lookup_group(struct shpt_table *t,
+				      const struct shpt_key *keys,
+				      unsigned int n,
+				      struct shpt_mapping *out,
+				      unsigned long *hits, unsigned int base)
+{
+	struct shpt_bulk_state st[SHPT_BULK_GROUP];
+	unsigned int probes = 0, restarts = 0, max_probes = 0;
+	unsigned int i, lookups = 0, found = 0;
+	struct shpt_bucket_table *tbl, *future;
+	unsigned long missed = 0;
+
+	rcu_read_lock();
+	tbl = rcu_dereference(t->tbl);
+	for (i = 0; i < n; i++) {
+		st[i].slot = NULL;
+		if (!shpt_key_valid(keys[i].asid, keys[i].vpn, keys[i].order))
+			continue;
+		st[i].key = shpt_pack_key(keys[i].asid, keys[i].vpn);
+		st[i].order = keys[i].order;
+		st[i].probes = 0;
+		st[i].slot = shpt_slot(t, tbl, st[i].key, st[i].order);
+		prefetch(st[i].slot);
+		lookups++;
+	}
+	for (i = 0; i < n; i++) {
+		if (!st[i].slot)
+			continue;
+		st[i].head = shpt_head_rcu(st[i].slot);
+		if (!shpt_is_nulls(st[i].head))
+			prefetch(&st[i].head->key);
+	}
+	for (i = 0; i < n; i++) {
+		if (!st[i].slot)
+			continue;
+		if (shpt_walk(st[i].slot, st[i].head, st[i].key, st[i].order,
+			      &st[i].val, &st[i].probes, &restarts))
+			found++;
+		else
+			missed |= BIT(i);
+	}
+	if (missed) {
+		/* Pairs with rcu_assign_pointer(old->future, ...); as above. */
+		smp_rmb();
+		future = rcu_dereference(tbl->future);
+		for (i = 0; future && i < n; i++) {
+			if (!(missed & BIT(i)))
+				continue;
+			if (shpt_lookup_tbl(t, future, st[i].key, st[i].order,
+					    &st[i].val, &st[i].probes,
+					    &restarts) ||
+			    shpt_lookup_future(t, future, st[i].key,
+					       st[i].order, &st[i].val,
+					       &st[i].probes, &restarts)) {
+				missed &= ~BIT(i);
+				found++;
+			}
+		}
+	}
+	rcu_read_unlock();
+
+	for (i = 0; i < n; i++) {
+		if (!st[i].slot) {
+			__clear_bit(base + i, hits);
+			continue;
+		}
+		probes += st[i].probes;
+		max_probes = max(max_probes, st[i].probes);
+		if (missed & BIT(i)) {
+			__clear_bit(base + i, hits);
+			continue;
+		}
+		__set_bit(base + i, hits);
+		if (out)
+			shpt_unpack(st[i].key, st[i].val, &out[i]);
+	}
+	if (lookups)
+		shpt_count_lookups(t, lookups, found, probes, max_probes,
+				   restarts);
+	return found;
+}
+
 /**
  * shpt_table_lookup_bulk() - find many translations at once
  * @t: table
@@ -815,9 +1009,13 @@ bool shpt_table_lookup(struct shpt_table *t, u64 asid, u64 vpn,
  * @hits: bitmap of @n bits; bit i is set if @keys[i] was found, cleared if
  *	not
  *
- * Same semantics and statistics as @n calls of shpt_table_lookup().
+ * Same semantics and statistics as @n calls of shpt_table_lookup(): a key
+ * out of range is a miss that is not counted, and an entry present both
+ * before and after a concurrent resize or rekey is never missed.  The keys
+ * are looked up in groups whose cache misses overlap (DOC: Bulk lookup).
  *
- * Context: any context; takes rcu_read_lock() itself.
+ * Context: any context; takes rcu_read_lock() itself, once per group of
+ * SHPT_BULK_GROUP keys.
  * Return: the number of keys found.
  */
 unsigned int shpt_table_lookup_bulk(struct shpt_table *t,
@@ -827,15 +1025,11 @@ unsigned int shpt_table_lookup_bulk(struct shpt_table *t,
 {
 	unsigned int i, found = 0;
 
-	for (i = 0; i < n; i++) {
-		if (shpt_table_lookup(t, keys[i].asid, keys[i].vpn,
-				      keys[i].order, out ? &out[i] : NULL)) {
-			__set_bit(i, hits);
-			found++;
-		} else {
-			__clear_bit(i, hits);
-		}
-	}
+	for (i = 0; i < n; i += SHPT_BULK_GROUP)
+		found += shpt_lookup_group(t, keys + i,
+					   min_t(unsigned int, n - i,
+						 SHPT_BULK_GROUP),
+					   out ? out + i : NULL, hits, i);
 	return found;
 }
 
@@ -1479,8 +1673,8 @@ unsigned long shpt_table_chain_hist(struct shpt_table *t, u64 *hist,
  * @s: receives the sums
  *
  * Counters of different CPUs are read at slightly different times, so
- * identities like hits + misses == lookups hold exactly only when no
- * operation runs concurrently.
+ * identities like hits <= probes hold exactly only when no operation runs
+ * concurrently.  @lookups is hits + misses, always.
  *
  * Context: any context but hard interrupts.
  */
@@ -1503,9 +1697,9 @@ void shpt_table_get_stats(struct shpt_table *t, struct shpt_table_stats *s)
 				sum[i] += v;
 		}
 	}
-	s->lookups = sum[SHPT_STAT_LOOKUPS];
 	s->hits = sum[SHPT_STAT_HITS];
 	s->misses = sum[SHPT_STAT_MISSES];
+	s->lookups = s->hits + s->misses;
 	s->probes = sum[SHPT_STAT_PROBES];
 	s->max_probes = sum[SHPT_STAT_MAX_PROBES];
 	s->restarts = sum[SHPT_STAT_RESTARTS];

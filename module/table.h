@@ -99,8 +99,8 @@ struct shpt_mapping {
  * @min_buckets: never shrink below this (rounded up to a power of two, >= 1)
  * @max_buckets: never grow above this (rounded up to a power of two,
  *	<= SHPT_MAX_BUCKETS)
- * @max_load_pct: grow when 100 * n / B exceeds this (default 75)
- * @min_load_pct: shrink when 100 * n / B falls below this (default 25);
+ * @max_load_pct: grow when 100 * n / B exceeds this (default 150)
+ * @min_load_pct: shrink when 100 * n / B falls below this (default 55);
  *	0 never shrinks; must be below @max_load_pct / 2 so that a resize
  *	cannot trigger the opposite one
  * @max_chain: an insert that finds a longer chain rekeys the table (16);

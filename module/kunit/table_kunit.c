@@ -17,6 +17,7 @@
 
 #include <kunit/test.h>
 #include <linux/atomic.h>
+#include <linux/bitmap.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/err.h>
@@ -83,6 +84,10 @@ static void shpt_kunit_cache_free(struct kmem_cache *s, void *p)
 #define SHPT_KUNIT_WRITER_ASID	100
 #define SHPT_KUNIT_WRITER_KEYS	256
 #define SHPT_KUNIT_WRITER_LIVE	32
+/* Keys per bulk lookup of a bulk reader: two groups and a partial one. */
+#define SHPT_KUNIT_BULK		40
+/* An ASID no test inserts: bulk readers mix its keys in; they must miss. */
+#define SHPT_KUNIT_ABSENT_ASID	77
 /* Longest wait for the threads to start, or for the reaper to run. */
 #define SHPT_KUNIT_WAIT		(10 * HZ)
 
@@ -98,6 +103,8 @@ static void shpt_kunit_cache_free(struct kmem_cache *s, void *p)
  * @wrong: stable keys a reader found with a value they never had
  * @writes: writer iterations (an insert and a remove each)
  * @write_errs: writer operations whose result was wrong
+ * @bulk: readers look the keys up with shpt_table_lookup_bulk(), in
+ *	batches of SHPT_KUNIT_BULK with absent keys mixed in
  */
 struct shpt_kunit_ctx {
 	struct shpt_table *t;
@@ -109,6 +116,7 @@ struct shpt_kunit_ctx {
 	atomic_long_t wrong;
 	atomic_long_t writes;
 	atomic_long_t write_errs;
+	bool bulk;
 };
 
 /*
@@ -220,6 +228,46 @@ static void shpt_kunit_stats(struct kunit *test, struct shpt_table_stats *s)
 
 /* ---- reader and writer threads ---- */
 
+/*
+ * One pass of a bulk reader: every stable key, in batches of
+ * SHPT_KUNIT_BULK where every fifth key is an absent one, which must miss.
+ */
+static void shpt_kunit_bulk_pass(struct shpt_kunit_ctx *ctx)
+{
+	struct shpt_mapping want[SHPT_KUNIT_BULK], out[SHPT_KUNIT_BULK];
+	struct shpt_key keys[SHPT_KUNIT_BULK];
+	DECLARE_BITMAP(hits, SHPT_KUNIT_BULK);
+	unsigned int i = 0, k, n, found;
+
+	while (i < ctx->nkeys) {
+		for (n = 0; n < SHPT_KUNIT_BULK && i < ctx->nkeys; n++) {
+			if (n % 5 == 4) {
+				want[n] = shpt_kunit_key(i);
+				want[n].asid = SHPT_KUNIT_ABSENT_ASID;
+			} else {
+				want[n] = shpt_kunit_key(i++);
+			}
+			keys[n].asid = want[n].asid;
+			keys[n].vpn = want[n].vpn;
+			keys[n].order = want[n].order;
+		}
+		found = shpt_table_lookup_bulk(ctx->t, keys, n, out, hits);
+		for (k = 0; k < n; k++) {
+			if (want[k].asid == SHPT_KUNIT_ABSENT_ASID) {
+				if (test_bit(k, hits))
+					atomic_long_inc(&ctx->wrong);
+				continue;
+			}
+			if (!test_bit(k, hits))
+				atomic_long_inc(&ctx->misses);
+			else if (!shpt_kunit_same(&out[k], &want[k]))
+				atomic_long_inc(&ctx->wrong);
+		}
+		if (found != bitmap_weight(hits, n))
+			atomic_long_inc(&ctx->wrong);
+	}
+}
+
 /* Look every stable key up until told to stop. */
 static int shpt_kunit_reader(void *arg)
 {
@@ -228,6 +276,10 @@ static int shpt_kunit_reader(void *arg)
 	unsigned int i;
 
 	while (!kthread_should_stop()) {
+		if (ctx->bulk) {
+			shpt_kunit_bulk_pass(ctx);
+			goto pass;
+		}
 		for (i = 0; i < ctx->nkeys; i++) {
 			want = shpt_kunit_key(i);
 			if (!shpt_table_lookup(ctx->t, want.asid, want.vpn,
@@ -236,6 +288,7 @@ static int shpt_kunit_reader(void *arg)
 			else if (!shpt_kunit_same(&m, &want))
 				atomic_long_inc(&ctx->wrong);
 		}
+pass:
 		atomic_long_inc(&ctx->passes);
 		cond_resched();
 	}
@@ -689,6 +742,7 @@ static void shpt_kunit_grow(struct kunit *test)
 	shpt_table_default_params(&p);
 	p.init_buckets = 16;
 	p.max_buckets = 1 << 14;
+	p.max_load_pct = 75;	/* the bucket counts below assume it */
 	p.min_load_pct = 10;	/* the explicit grows must not shrink back */
 	p.max_chain = 0;
 	t = shpt_kunit_create(test, &p);
@@ -733,6 +787,8 @@ static void shpt_kunit_shrink(struct kunit *test)
 	shpt_table_default_params(&p);
 	p.init_buckets = 4096;
 	p.max_buckets = 1 << 14;
+	p.max_load_pct = 75;	/* the bucket counts below assume these */
+	p.min_load_pct = 25;
 	p.max_chain = 0;
 	t = shpt_kunit_create(test, &p);
 	ctx->nkeys = 256;
@@ -813,6 +869,58 @@ static void shpt_kunit_rekey(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.nbuckets, 512);
 	KUNIT_EXPECT_EQ(test, shpt_kunit_count_keys(t, 0, ctx->nkeys),
 			ctx->nkeys);
+	shpt_kunit_destroy(test);
+}
+
+/*
+ * Bulk lookups never miss a stable key while the table grows, shrinks and
+ * rekeys under them: readers pinned to every CPU do bulk lookups (with
+ * absent keys mixed in) while a writer churns, explicit rehashes grow,
+ * rekey and shrink the array, and inserts and removes trigger automatic
+ * grows and shrinks.
+ */
+static void shpt_kunit_bulk_resize(struct kunit *test)
+{
+	struct shpt_kunit_ctx *ctx = test->priv;
+	struct shpt_table_params p;
+	struct shpt_table_stats s;
+	struct shpt_mapping m;
+	struct shpt_table *t;
+	unsigned int i;
+	long passes;
+
+	shpt_table_default_params(&p);
+	p.init_buckets = 64;
+	p.max_buckets = 1 << 14;
+	p.max_chain = 0;
+	t = shpt_kunit_create(test, &p);
+	ctx->nkeys = 256;
+	ctx->bulk = true;
+	shpt_kunit_insert_keys(test, 0, ctx->nkeys);
+	shpt_table_flush(t);
+
+	shpt_kunit_start(test, true);
+	passes = atomic_long_read(&ctx->passes);
+	KUNIT_EXPECT_EQ(test, shpt_table_rehash(t, 2048, false), 0);
+	KUNIT_EXPECT_EQ(test, shpt_table_rehash(t, 0, true), 0);
+	shpt_kunit_insert_keys(test, ctx->nkeys, 4096);	/* grows */
+	shpt_kunit_wait_resize(t);
+	KUNIT_EXPECT_EQ(test, shpt_table_rehash(t, 0, true), 0);
+	for (i = ctx->nkeys; i < 4096; i++) {		/* shrinks */
+		m = shpt_kunit_key(i);
+		KUNIT_EXPECT_TRUE(test, shpt_table_remove(t, m.asid, m.vpn,
+							  m.order));
+	}
+	shpt_kunit_wait_resize(t);
+	KUNIT_EXPECT_EQ(test, shpt_table_rehash(t, 128, true), 0);
+	shpt_kunit_check_threads(test, passes);
+
+	shpt_kunit_stats(test, &s);
+	KUNIT_EXPECT_GE(test, s.grows, 2);
+	KUNIT_EXPECT_GE(test, s.shrinks, 2);
+	KUNIT_EXPECT_EQ(test, s.rekeys, 3);
+	KUNIT_EXPECT_EQ(test, s.lookups, s.hits + s.misses);
+	KUNIT_EXPECT_EQ(test, shpt_kunit_count_keys(t, 0, 4096), ctx->nkeys);
 	shpt_kunit_destroy(test);
 }
 
@@ -968,6 +1076,8 @@ static void shpt_kunit_stats_consistency(struct kunit *test)
 
 	shpt_table_default_params(&p);
 	p.init_buckets = 16;
+	p.max_load_pct = 75;	/* the bucket counts below assume these */
+	p.min_load_pct = 25;
 	t = shpt_kunit_create(test, &p);
 	shpt_kunit_insert_keys(test, 0, 300);
 	for (i = 150; i < 200; i++) {
@@ -1110,6 +1220,7 @@ static struct kunit_case shpt_kunit_cases[] = {
 	KUNIT_CASE(shpt_kunit_grow),
 	KUNIT_CASE(shpt_kunit_shrink),
 	KUNIT_CASE_PARAM(shpt_kunit_rekey, shpt_kunit_keyed_gen_params),
+	KUNIT_CASE(shpt_kunit_bulk_resize),
 	KUNIT_CASE(shpt_kunit_graveyard),
 	KUNIT_CASE(shpt_kunit_stats_consistency),
 	KUNIT_CASE(shpt_kunit_flush_empty),

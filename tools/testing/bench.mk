@@ -5,7 +5,7 @@
 # Included by tools/testing/Makefile after table.mk.  See
 # Documentation/bench.rst.
 #
-#   BENCH_SIZES=16K,1M,4M      table sizes for the wall-clock runs
+#   BENCH_SIZES=16K,256K,1M,4M table sizes for the wall-clock runs
 #   BENCH_CG_SIZES=16K,1M      sizes for the callgrind runs
 #   BENCH_OUT=path             where the JSON goes
 
@@ -14,7 +14,7 @@ shpt_bench_saved_goal := $(.DEFAULT_GOAL)
 BENCH_OUT_DIR := $(HOST_OUT)/bench
 BENCH_BIN := $(BENCH_OUT_DIR)/bench_table
 BENCH_PROBE := $(BENCH_OUT_DIR)/entry_size
-BENCH_SIZES ?= 16K,1M,4M
+BENCH_SIZES ?= 16K,256K,1M,4M
 BENCH_CG_SIZES ?= 16K,1M
 BENCH_OUT ?= $(SHPT_TOP)/bench/results-host.json
 BENCH_CFLAGS := -std=gnu11 -O2 -g $(TABLE_WARN)

@@ -5,8 +5,10 @@
  * Modes (tools/testing/bench/run_bench.py drives them):
  *
  *   bench_table time SIZE...   wall-clock ns/op at each size: insert, hit
- *                              and miss lookups on 1 and 2 threads, a
- *                              forced doubling of the buckets, remove;
+ *                              and miss lookups on 1 and 2 threads, bulk
+ *                              hit and miss lookups (shpt only, per key,
+ *                              SHPT_BENCH_BULK keys a call), a forced
+ *                              doubling of the buckets, remove;
  *                              the chain-length histogram and a chi-square
  *                              test against Poisson(alpha)
  *   bench_table rss IMPL SIZE  build one table, print its RSS growth per
@@ -48,6 +50,10 @@
 #define SHPT_BENCH_VPN_BASE	0x7f0000000ULL
 #define SHPT_BENCH_HIST_BINS	32
 #define SHPT_BENCH_REPS		3
+/* Pairs of (single, bulk) runs for the bulk-to-single ratio. */
+#define SHPT_BENCH_PAIRED_REPS	5
+/* Keys per shpt_table_lookup_bulk() call in the bulk cases. */
+#define SHPT_BENCH_BULK		64
 
 enum shpt_bench_impl { SHPT_IMPL_SHPT, SHPT_IMPL_LFHT, SHPT_IMPL_NR };
 
@@ -118,15 +124,32 @@ static u32 *shpt_bench_perm(size_t n)
 	return p;
 }
 
+/* The table's default parameters, but no shrink (below). */
+static struct shpt_table_params shpt_bench_params(void)
+{
+	struct shpt_table_params p;
+
+	shpt_table_default_params(&p);
+	p.min_buckets = 64;
+	p.max_buckets = 1U << 26;
+	/*
+	 * The tables are created at their final size; with min_load the
+	 * first inserts would shrink it and the insert runs would time the
+	 * grows back.
+	 */
+	p.min_load_pct = 0;
+	return p;
+}
+
 /*
  * The bucket count shpt's grow rule gives @n entries (from 64 buckets,
- * double while 100 * n > 75 * B).
+ * double while 100 * n > max_load_pct * B).
  */
 static unsigned long shpt_bench_buckets_for(size_t n)
 {
 	unsigned long b = 64;
 
-	while ((u64)n * 100 > 75ULL * b)
+	while ((u64)n * 100 > (u64)shpt_bench_params().max_load_pct * b)
 		b <<= 1;
 	return b;
 }
@@ -143,15 +166,9 @@ static unsigned long shpt_bench_buckets_for(size_t n)
 static void shpt_bench_create(struct shpt_bench_ctx *c,
 			      enum shpt_bench_impl impl, size_t n)
 {
-	struct shpt_table_params p = {
-		.init_buckets = shpt_bench_buckets_for(n),
-		.min_buckets = 64,
-		.max_buckets = 1U << 26,
-		.max_load_pct = 75,
-		.min_load_pct = 25,
-		.max_chain = 16,
-		.hash = SHPT_HASH_SIPHASH,
-	};
+	struct shpt_table_params p = shpt_bench_params();
+
+	p.init_buckets = shpt_bench_buckets_for(n);
 
 	memset(c, 0, sizeof(*c));
 	c->impl = impl;
@@ -247,7 +264,8 @@ static void shpt_bench_settle(struct shpt_bench_ctx *c)
 	shpt_table_flush(c->t);
 	for (i = 0; i < 1000 && stable < 3; i++) {
 		shpt_table_get_stats(c->t, &s);
-		if (s.nbuckets == last && s.nelems * 100 <= s.nbuckets * 75)
+		if (s.nbuckets == last && s.nelems * 100 <=
+		    s.nbuckets * shpt_bench_params().max_load_pct)
 			stable++;
 		else
 			stable = 0;
@@ -261,9 +279,41 @@ struct shpt_bench_thread {
 	const u32 *perm;
 	size_t n, start, ops;
 	bool miss;
+	bool bulk;
 	pthread_barrier_t *bar;
 	u64 found, sum;
 };
+
+/*
+ * Look up keys @perm[@idx...] (wrapping at @n) SHPT_BENCH_BULK at a time
+ * with shpt_table_lookup_bulk(), @ops keys in all.  cds_lfht has no bulk
+ * lookup: for it this is the loop of single lookups.
+ */
+static void shpt_bench_bulk_loop(struct shpt_bench_thread *a)
+{
+	static __thread struct shpt_mapping out[SHPT_BENCH_BULK];
+	static __thread struct shpt_key keys[SHPT_BENCH_BULK];
+	size_t j, idx = a->start % a->n;
+	u64 found = 0, sum = 0;
+	unsigned long hits;
+	unsigned int k, m;
+
+	for (j = 0; j < a->ops; j += m) {
+		m = a->ops - j < SHPT_BENCH_BULK ? a->ops - j : SHPT_BENCH_BULK;
+		for (k = 0; k < m; k++) {
+			shpt_bench_key_of(a->perm[idx], a->miss, &keys[k].asid,
+					  &keys[k].vpn);
+			keys[k].order = 0;
+			if (++idx == a->n)
+				idx = 0;
+		}
+		found += shpt_table_lookup_bulk(a->c->t, keys, m, out, &hits);
+		for (k = 0; k < m; k++)
+			sum += (hits >> k) & 1 ? out[k].pfn : 0;
+	}
+	a->found = found;
+	a->sum = sum;
+}
 
 static void shpt_bench_lookup_loop(struct shpt_bench_thread *a)
 {
@@ -286,7 +336,10 @@ static void *shpt_bench_thread_fn(void *arg)
 
 	shpt_bl_thread_online();
 	pthread_barrier_wait(a->bar);
-	shpt_bench_lookup_loop(a);
+	if (a->bulk)
+		shpt_bench_bulk_loop(a);
+	else
+		shpt_bench_lookup_loop(a);
 	pthread_barrier_wait(a->bar);
 	shpt_bl_thread_offline();
 	return NULL;
@@ -294,7 +347,8 @@ static void *shpt_bench_thread_fn(void *arg)
 
 /* Lookups on @nthr threads at once; returns ns per lookup of the whole. */
 static double shpt_bench_lookups(struct shpt_bench_ctx *c, const u32 *perm,
-				 size_t n, size_t ops, bool miss, int nthr)
+				 size_t n, size_t ops, bool miss, int nthr,
+				 bool bulk)
 {
 	struct shpt_bench_thread a[2];
 	pthread_t tid[2];
@@ -307,6 +361,7 @@ static double shpt_bench_lookups(struct shpt_bench_ctx *c, const u32 *perm,
 		a[k] = (struct shpt_bench_thread){
 			.c = c, .perm = perm, .n = n, .start = k * (n / 2),
 			.ops = ops, .miss = miss, .bar = &bar,
+			.bulk = bulk && c->impl == SHPT_IMPL_SHPT,
 		};
 		if (pthread_create(&tid[k], NULL, shpt_bench_thread_fn, &a[k])) {
 			perror("pthread_create");
@@ -565,13 +620,38 @@ static void shpt_bench_time_one(enum shpt_bench_impl impl, size_t n,
 		for (miss = 0; miss <= 1; miss++) {
 			for (r = 0; r < SHPT_BENCH_REPS; r++)
 				v[r] = shpt_bench_lookups(&c, perm, n, ops,
-							  miss, thr);
+							  miss, thr, false);
 			snprintf(kase, sizeof(kase), "lookup_%s/%s/%dthr",
 				 miss ? "miss" : "hit", sz, thr);
 			shpt_bench_emit(kase, "ns_per_op", impl,
 					shpt_bench_median(v, SHPT_BENCH_REPS),
 					"ns");
 		}
+	}
+	/*
+	 * Bulk lookups, per key, on one thread (shpt only), each rep right
+	 * after a rep of single lookups of the same keys, so that their
+	 * ratio is taken under the same load of this shared machine.
+	 */
+	for (miss = 0; impl == SHPT_IMPL_SHPT && miss <= 1; miss++) {
+		double b[SHPT_BENCH_PAIRED_REPS], one[SHPT_BENCH_PAIRED_REPS];
+		double q[SHPT_BENCH_PAIRED_REPS];
+
+		for (r = 0; r < SHPT_BENCH_PAIRED_REPS; r++) {
+			one[r] = shpt_bench_lookups(&c, perm, n, ops, miss, 1,
+						    false);
+			b[r] = shpt_bench_lookups(&c, perm, n, ops, miss, 1,
+						  true);
+			q[r] = b[r] / one[r];
+		}
+		snprintf(kase, sizeof(kase), "lookup_bulk_%s/%s/1thr",
+			 miss ? "miss" : "hit", sz);
+		shpt_bench_emit(kase, "ns_per_op", impl,
+				shpt_bench_median(b, SHPT_BENCH_PAIRED_REPS),
+				"ns");
+		shpt_bench_emit(kase, "bulk_over_single", impl,
+				shpt_bench_median(q, SHPT_BENCH_PAIRED_REPS),
+				"ratio");
 	}
 	/* A forced doubling of the bucket array, per entry moved. */
 	t0 = shpt_bench_now_ns();
@@ -728,7 +808,8 @@ static inline void shpt_cg_end(const char *phase)
 
 /*
  * Build SIZE - OPS entries uninstrumented, then count the instructions of
- * OPS inserts (the last keys), OPS hit lookups, OPS miss lookups and OPS
+ * OPS inserts (the last keys), OPS hit lookups, OPS miss lookups, OPS hit
+ * and OPS miss lookups in bulk (for cds_lfht: one at a time) and OPS
  * removes.  The per-op figure includes the loop (reading the key order
  * array, deriving the key), which is the same for both tables, and any
  * resize work that falls inside the window, on any thread.
@@ -743,6 +824,7 @@ static int shpt_bench_cg(const char *impl_s, const char *size_s)
 	struct shpt_bench_ctx c;
 	u64 sink = 0, found = 0, pfn = 0;
 	size_t j;
+	int miss;
 
 	shpt_bench_create(&c, impl, n);
 	shpt_bench_build(&c, perm, 0, n - ops);
@@ -766,14 +848,31 @@ static int shpt_bench_cg(const char *impl_s, const char *size_s)
 	}
 	shpt_cg_end("lookup_miss");
 
+	/* Bulk: cds_lfht has none, so it looks the keys up one at a time. */
+	for (miss = 0; miss <= 1; miss++) {
+		struct shpt_bench_thread a = {
+			.c = &c, .perm = perm, .n = n, .ops = ops,
+			.miss = miss, .bulk = impl == SHPT_IMPL_SHPT,
+		};
+
+		shpt_cg_begin();
+		if (a.bulk)
+			shpt_bench_bulk_loop(&a);
+		else
+			shpt_bench_lookup_loop(&a);
+		shpt_cg_end(miss ? "lookup_bulk_miss" : "lookup_bulk_hit");
+		found += a.found;
+		sink += a.sum;
+	}
+
 	shpt_cg_begin();
 	for (j = 0; j < ops; j++)
 		found += shpt_bench_remove(&c, perm[n - 1 - j]);
 	shpt_cg_end("remove");
 
-	if (found != 2 * ops) {
+	if (found != 3 * ops) {
 		fprintf(stderr, "%s: callgrind run found %llu, want %zu\n",
-			impl_s, (unsigned long long)found, 2 * ops);
+			impl_s, (unsigned long long)found, 3 * ops);
 		return 1;
 	}
 	printf("R {\"impl\": \"%s\", \"size\": %zu, \"ops\": %zu, \"sink\": %llu}\n",

@@ -9,7 +9,7 @@
  * range, a misaligned VPN, a bad order, pfn and flags too wide).  Every
  * operation runs on the table and on a plain array that is obviously
  * right, and every result is compared: return codes, found or not, the
- * whole mapping, the number of entries removed, and the counters that
+ * whole mapping (single and bulk lookups), the number of entries removed, and the counters that
  * shpt_table_get_stats() reports.  At the end (and on a "check" op) the
  * table is walked and must hold exactly the reference's mappings, and the
  * chain histogram must add up.  Any difference aborts, so libFuzzer saves
@@ -294,6 +294,65 @@ static void shpt_fz_lookup(struct shpt_fz_state *s, struct shpt_fz_in *in)
 	SHPT_FZ_EQ("lookup flags", out.flags, s->ref.e[i].flags);
 }
 
+/* Keys in one bulk lookup: more than two groups of the table's pipeline. */
+#define SHPT_FZ_MAX_BULK	40
+
+/*
+ * A bulk lookup of up to SHPT_FZ_MAX_BULK keys picked like single lookups:
+ * each key's bit, copy and count must be what the reference says, entries
+ * of keys not found untouched.
+ */
+static void shpt_fz_lookup_bulk(struct shpt_fz_state *s, struct shpt_fz_in *in)
+{
+	static struct shpt_mapping out[SHPT_FZ_MAX_BULK];
+	static struct shpt_key keys[SHPT_FZ_MAX_BULK];
+	unsigned int n = shpt_fz_byte(in) % (SHPT_FZ_MAX_BULK + 1);
+	bool want_out = shpt_fz_byte(in) & 1;
+	unsigned long hits = ~0UL;
+	unsigned int k, want = 0, got;
+	bool found;
+	int i;
+
+	for (k = 0; k < n; k++) {
+		keys[k].asid = SHPT_FZ_PICK(in, shpt_fz_asids);
+		keys[k].vpn = SHPT_FZ_PICK(in, shpt_fz_vpns);
+		keys[k].order = SHPT_FZ_PICK(in, shpt_fz_orders);
+	}
+	memset(out, 0xa5, sizeof(out));
+	got = shpt_table_lookup_bulk(s->t, keys, n, want_out ? out : NULL,
+				     &hits);
+	for (k = 0; k < n; k++) {
+		i = shpt_fz_ref_find(&s->ref, keys[k].asid, keys[k].vpn,
+				     keys[k].order);
+		found = hits & (1UL << k);
+		SHPT_FZ_EQ("bulk found", found, i >= 0);
+		want += found;
+		if (shpt_fz_key_valid(keys[k].asid, keys[k].vpn,
+				      keys[k].order)) {
+			s->want.lookups++;
+			if (found)
+				s->want.hits++;
+			else
+				s->want.misses++;
+		}
+		if (!found) {
+			SHPT_FZ_EQ("bulk miss leaves its entry", out[k].pfn,
+				   0xa5a5a5a5a5a5a5a5ULL);
+			continue;
+		}
+		if (!want_out)
+			continue;
+		SHPT_FZ_EQ("bulk asid", out[k].asid, keys[k].asid);
+		SHPT_FZ_EQ("bulk vpn", out[k].vpn, keys[k].vpn);
+		SHPT_FZ_EQ("bulk order", out[k].order, keys[k].order);
+		SHPT_FZ_EQ("bulk pfn", out[k].pfn, s->ref.e[i].pfn);
+		SHPT_FZ_EQ("bulk flags", out[k].flags, s->ref.e[i].flags);
+	}
+	SHPT_FZ_EQ("bulk return", got, want);
+	if (n < 8 * sizeof(hits))
+		SHPT_FZ_EQ("bulk bits past n", hits >> n, ~0UL >> n);
+}
+
 static void shpt_fz_remove(struct shpt_fz_state *s, struct shpt_fz_in *in)
 {
 	u64 asid = SHPT_FZ_PICK(in, shpt_fz_asids);
@@ -517,8 +576,14 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		case 0: case 1: case 2: case 3: case 4:
 			shpt_fz_insert(&s, &in, false);
 			break;
-		case 5: case 6: case 7:
+		case 5: case 6:
 			shpt_fz_lookup(&s, &in);
+			break;
+		case 7:
+			if (op & 0x80)
+				shpt_fz_lookup_bulk(&s, &in);
+			else
+				shpt_fz_lookup(&s, &in);
 			break;
 		case 8: case 9:
 			shpt_fz_remove(&s, &in);

@@ -11,6 +11,8 @@
  *   lookups and return values against its model.  Readers may see a churn
  *   key or not, but a hit must carry a value that names the key.
  * - Keys of asid ABSENT are never inserted: every lookup must miss.
+ * - Readers check single lookups and bulk lookups (shpt_table_lookup_bulk())
+ *   of mixed keys alike: the same rules hold for every key of a batch.
  * - One walker thread walks the whole table over and over: every entry it
  *   reports must be a stable key with its exact value or a churn key with a
  *   value that names it.  A removed entry whose value word already holds a
@@ -138,49 +140,104 @@ struct reader_arg {
 	int id;
 };
 
+/* Check one lookup's answer: stable keys hit exactly, churn keys hit with a value of their own, ABSENT never. */
+static void check_answer(struct stress *s, u64 asid, u64 vpn,
+			 unsigned int order, bool hit,
+			 const struct shpt_mapping *m, const char *how)
+{
+	if (asid == ABSENT) {
+		if (hit)
+			fail(s, "%s: absent key found", how);
+	} else if (asid < CHURN) {
+		if (!hit)
+			fail(s, "%s: stable key %llu/%#llx/%u missing", how,
+			     (unsigned long long)asid,
+			     (unsigned long long)vpn, order);
+		else if (m->pfn != tag(asid, vpn, order) << 8 ||
+			 m->flags != SHPT_F_VALID || m->asid != asid ||
+			 m->vpn != vpn || m->order != order)
+			fail(s, "%s: stable key %llu/%#llx/%u: pfn %#llx", how,
+			     (unsigned long long)asid,
+			     (unsigned long long)vpn, order,
+			     (unsigned long long)m->pfn);
+	} else if (hit && (m->pfn >> 8 != tag(asid, vpn, order) ||
+			   m->order != order || m->asid != asid ||
+			   m->vpn != vpn || !(m->flags & SHPT_F_VALID))) {
+		fail(s, "%s: churn key %llu/%#llx/%u: foreign pfn %#llx", how,
+		     (unsigned long long)asid, (unsigned long long)vpn, order,
+		     (unsigned long long)m->pfn);
+	}
+}
+
+/* One random key: stable, churn or absent, in turn. */
+static void pick_key(u64 *x, unsigned int kind, struct shpt_key *k)
+{
+	unsigned int i;
+
+	switch (kind % 3) {
+	case 0:
+		k->asid = 1 + rnd(x) % NSTABLE_ASID;
+		i = rnd(x) % (NSTABLE + NSTABLE_2M);
+		k->vpn = stable_vpn(i);
+		k->order = stable_order(i);
+		break;
+	case 1:
+		k->asid = CHURN + rnd(x) % NWRITERS;
+		i = rnd(x) % (NCHURN + NCHURN_2M);
+		k->vpn = churn_vpn(i);
+		k->order = churn_order(i);
+		break;
+	default:
+		k->asid = ABSENT;
+		k->vpn = rnd(x) % NCHURN;
+		k->order = 0;
+		break;
+	}
+}
+
+/* Keys per bulk lookup: a few groups, the last one partial. */
+#define NBULK	40
+
+/*
+ * Readers alternate single lookups and bulk lookups of NBULK keys; both
+ * must answer the same way while writers churn and the table grows,
+ * shrinks and rekeys under them.
+ */
 static void *reader(void *p)
 {
 	struct reader_arg *a = p;
 	struct stress *s = a->s;
-	u64 x = 0x1234567ULL + a->id * 7919, asid, vpn;
-	struct shpt_mapping m;
-	unsigned long n = 0;
-	unsigned int i, order;
+	u64 x = 0x1234567ULL + a->id * 7919;
+	struct shpt_mapping m, out[NBULK];
+	struct shpt_key keys[NBULK];
+	unsigned long hits[1], n = 0;
+	unsigned int i, k, found;
+	bool hit;
 
 	shim_thread_init();
 	while (!stopped(s)) {
-		/* stable: must hit, exactly */
-		asid = 1 + rnd(&x) % NSTABLE_ASID;
-		i = rnd(&x) % (NSTABLE + NSTABLE_2M);
-		vpn = stable_vpn(i);
-		order = stable_order(i);
-		if (!shpt_table_lookup(s->t, asid, vpn, order, &m))
-			fail(s, "stable key %llu/%#llx/%u missing",
-			     (unsigned long long)asid, (unsigned long long)vpn,
-			     order);
-		else if (m.pfn != tag(asid, vpn, order) << 8 ||
-			 m.flags != SHPT_F_VALID || m.asid != asid ||
-			 m.vpn != vpn || m.order != order)
-			fail(s, "stable key %llu/%#llx/%u: pfn %#llx",
-			     (unsigned long long)asid, (unsigned long long)vpn,
-			     order, (unsigned long long)m.pfn);
-
-		/* churn: a hit must carry a value of this key */
-		asid = CHURN + rnd(&x) % NWRITERS;
-		i = rnd(&x) % (NCHURN + NCHURN_2M);
-		vpn = churn_vpn(i);
-		order = churn_order(i);
-		if (shpt_table_lookup(s->t, asid, vpn, order, &m) &&
-		    (m.pfn >> 8 != tag(asid, vpn, order) || m.order != order ||
-		     !(m.flags & SHPT_F_VALID)))
-			fail(s, "churn key %llu/%#llx/%u: foreign pfn %#llx",
-			     (unsigned long long)asid, (unsigned long long)vpn,
-			     order, (unsigned long long)m.pfn);
-
-		/* absent: never inserted */
-		if (shpt_table_lookup(s->t, ABSENT, rnd(&x) % NCHURN, 0, &m))
-			fail(s, "absent key found");
+		for (k = 0; k < 3; k++) {
+			pick_key(&x, k, &keys[0]);
+			hit = shpt_table_lookup(s->t, keys[0].asid,
+						keys[0].vpn, keys[0].order, &m);
+			check_answer(s, keys[0].asid, keys[0].vpn,
+				     keys[0].order, hit, &m, "lookup");
+		}
 		n += 3;
+
+		for (i = 0; i < NBULK; i++)
+			pick_key(&x, rnd(&x), &keys[i]);
+		memset(out, 0, sizeof(out));
+		found = shpt_table_lookup_bulk(s->t, keys, NBULK, out, hits);
+		for (i = 0; i < NBULK; i++) {
+			hit = hits[0] & (1UL << i);
+			found -= hit;
+			check_answer(s, keys[i].asid, keys[i].vpn,
+				     keys[i].order, hit, &out[i], "bulk");
+		}
+		if (found)
+			fail(s, "bulk: return value off by %u", found);
+		n += NBULK;
 	}
 	s->reads[a->id] = n;
 	shim_thread_exit();

@@ -641,6 +641,127 @@ TEST_F(tbl, model)
 				  shpt_table_lookup(self->t, a, v, 0, NULL));
 }
 
+#define BPL	(8 * (unsigned int)sizeof(long))
+
+/* A random key: mostly present, some absent, some of another order or out of range. */
+static struct shpt_key rand_key(const struct shpt_key *present, unsigned int np)
+{
+	static const unsigned int orders[] = { 0, 9, 18 };
+	struct shpt_key k;
+
+	switch (random() % 10) {
+	case 0:		/* absent */
+		k.asid = 1 + random() % 4;
+		k.order = orders[random() % 3];
+		k.vpn = ((u64)random() << k.order) & SHPT_VPN_MAX;
+		return k;
+	case 1:		/* present key, wrong order */
+		k = present[random() % np];
+		k.order = k.order ? 0 : 9;
+		k.vpn &= ~((1ULL << k.order) - 1);
+		return k;
+	case 2:		/* out of range: shpt_table_lookup() counts nothing */
+		k = present[random() % np];
+		switch (random() % 5) {
+		case 0: k.asid = 0; break;
+		case 1: k.asid = SHPT_ASID_MAX + 1; break;
+		case 2: k.vpn |= 1; k.order = 9; break;
+		case 3: k.order = SHPT_ORDER_MAX + 1; break;
+		default: k.vpn = SHPT_VPN_MAX + 1; k.order = 0; break;
+		}
+		return k;
+	default:
+		return present[random() % np];
+	}
+}
+
+static void stats_of(struct shpt_table *t, struct shpt_table_stats *s)
+{
+	shpt_table_get_stats(t, s);
+	shpt_table_reset_stats(t);
+}
+
+/*
+ * shpt_table_lookup_bulk() against shpt_table_lookup() on random key sets
+ * with hits, misses, wrong orders and out-of-range keys, at batch sizes
+ * around the group size: same results, same copies, misses left untouched,
+ * same statistics.
+ */
+TEST_F(tbl, bulk_matches_single)
+{
+	static const unsigned int sizes[] = { 0, 1, 7, 15, 16, 17, 31, 33,
+					      100, 257, 1000 };
+	static const unsigned int orders[] = { 0, 9, 18 };
+	enum { NP = 300, NMAX = 1000 };
+	static struct shpt_mapping single[NMAX], bulk[NMAX];
+	static struct shpt_key present[NP], keys[NMAX];
+	unsigned long hits[NMAX / BPL + 2];
+	struct shpt_table_stats s1, s2;
+	unsigned int i, j, round, n, nfound;
+	bool found;
+
+	srandom(7);
+	for (i = 0; i < NP; i++) {
+		present[i].asid = 1 + random() % 4;
+		present[i].order = orders[random() % 3];
+		present[i].vpn = ((u64)random() << present[i].order) &
+				 SHPT_VPN_MAX;
+		ASSERT_LE(0, ins(self->t, present[i].asid, present[i].vpn,
+				 present[i].order));
+	}
+	for (round = 0; round < 4; round++) {
+		for (j = 0; j < ARRAY_SIZE(sizes); j++) {
+			n = sizes[j];
+			for (i = 0; i < n; i++)
+				keys[i] = rand_key(present, NP);
+			stats_of(self->t, &s1);
+			nfound = 0;
+			memset(single, 0xa5, sizeof(single));
+			memset(bulk, 0xa5, sizeof(bulk));
+			memset(hits, 0xff, sizeof(hits));
+			for (i = 0; i < n; i++)
+				nfound += shpt_table_lookup(self->t,
+					keys[i].asid, keys[i].vpn,
+					keys[i].order, &single[i]);
+			stats_of(self->t, &s1);
+			ASSERT_EQ(nfound, shpt_table_lookup_bulk(self->t, keys,
+								n, bulk, hits));
+			stats_of(self->t, &s2);
+			for (i = 0; i < n; i++) {
+				found = hits[i / BPL] &
+					(1UL << (i % BPL));
+				ASSERT_EQ(single[i].asid != 0xa5a5a5a5a5a5a5a5ULL,
+					  found);
+				ASSERT_EQ(0, memcmp(&single[i], &bulk[i],
+						    sizeof(bulk[i])));
+			}
+			/* bits past @n are not touched */
+			if (n % BPL)
+				ASSERT_TRUE(hits[n / BPL] &
+					    (1UL << (n % BPL)));
+			ASSERT_EQ(s1.lookups, s2.lookups);
+			ASSERT_EQ(s1.hits, s2.hits);
+			ASSERT_EQ(s1.misses, s2.misses);
+			ASSERT_EQ(s1.probes, s2.probes);
+			ASSERT_EQ(s1.max_probes, s2.max_probes);
+			ASSERT_EQ(s1.restarts, s2.restarts);
+			/* without @out: the same bitmap */
+			memset(hits, 0, sizeof(hits));
+			ASSERT_EQ(nfound, shpt_table_lookup_bulk(self->t, keys,
+								n, NULL, hits));
+			for (i = 0; i < n; i++)
+				ASSERT_EQ(single[i].asid != 0xa5a5a5a5a5a5a5a5ULL,
+					  !!(hits[i / BPL] &
+					     (1UL << (i % BPL))));
+		}
+		/* and again in a fresh array, under a new key */
+		ASSERT_EQ(0, shpt_table_rehash(self->t, 0, true));
+		for (i = 0; i < NP; i += 3)
+			shpt_table_remove(self->t, present[i].asid,
+					  present[i].vpn, present[i].order);
+	}
+}
+
 /* Grow and shrink by load factor, through the worker. */
 TEST(grow_shrink)
 {
@@ -655,8 +776,8 @@ TEST(grow_shrink)
 		ASSERT_EQ(0, ins(t, 1, v, 0));
 	shpt_table_flush(t);
 	shpt_table_get_stats(t, &s);
-	/* the smallest power of two with n / B <= 0.75 */
-	EXPECT_EQ(2048, s.nbuckets);
+	/* the smallest power of two with n / B <= 1.5 (max_load 150) */
+	EXPECT_EQ(1024, s.nbuckets);
 	EXPECT_LE(1, s.grows);
 	EXPECT_EQ(0, s.shrinks);
 	for (v = 0; v < 1000; v++)
@@ -666,8 +787,8 @@ TEST(grow_shrink)
 		ASSERT_TRUE(shpt_table_remove(t, 1, v, 0));
 	shpt_table_flush(t);
 	shpt_table_get_stats(t, &s);
-	/* halved until n / B >= 0.25, then stays: 10 entries in 32 buckets */
-	EXPECT_EQ(32, s.nbuckets);
+	/* halved until n / B >= 0.55 (min_load 55): 10 entries in 16 buckets */
+	EXPECT_EQ(16, s.nbuckets);
 	EXPECT_LE(1, s.shrinks);
 	for (v = 0; v < 10; v++)
 		ASSERT_TRUE(has(t, 1, v, 0));
@@ -992,7 +1113,7 @@ TEST(params)
 	p.max_buckets = 32;
 	EXPECT_EQ(-EINVAL, PTR_ERR(shpt_table_create(&p)));
 	shpt_table_default_params(&p);
-	p.min_load_pct = 40;	/* a grow could trigger a shrink */
+	p.min_load_pct = p.max_load_pct / 2;	/* a grow could trigger a shrink */
 	EXPECT_EQ(-EINVAL, PTR_ERR(shpt_table_create(&p)));
 	shpt_table_default_params(&p);
 	p.max_load_pct = 0;

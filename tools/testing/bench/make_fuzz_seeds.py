@@ -6,7 +6,7 @@ Each seed is a byte program in fuzz_table.c's encoding: two configuration
 bytes, then operations (opcode byte % 16 picks the operation; argument
 bytes index the key, pfn and bucket-count tables of fuzz_table.c).  The
 seeds give libFuzzer long, well-formed programs to mutate from: full
-tables under each hash, 2 MiB ranges, rehash storms, injected allocation
+tables under each hash, bulk lookups, 2 MiB ranges, rehash storms, injected allocation
 failures, and random programs.  Deterministic: rerun to regenerate.
 """
 import os
@@ -16,6 +16,7 @@ import sys
 NASID, NVPN, NORDER, NPFN, NNB = 8, 16, 16, 8, 16
 INSERT, LOOKUP, REMOVE, RANGE, RM_ASID, REHASH = 0, 5, 8, 10, 12, 13
 CHECK, FAIL_INSERT, FLUSH, RESET = 14, 14 | 0x10, 15 | 0x10, 15
+BULK = 7 | 0x80                    # bulk lookup: n, out?, then n keys
 VALID_ASIDS = [0, 1, 2, 3]
 VALID_ORDERS = [0, 1, 10]          # indexes of orders 0, 9, 0 ...
 
@@ -46,6 +47,16 @@ def seeds():
             p += bytes([RANGE, 1, s, e, 0x19])
         p += bytes([CHECK, RM_ASID, 2, CHECK | 2 << 5, RM_ASID, 3])
         out["fill-" + name] = p
+        p = bytearray(config(h, 1, 0, True, 0, 0))
+        fill(p, orders=range(4))
+        rnd = random.Random(h)
+        for n in (1, 15, 16, 17, 33, 40):
+            p += bytes([BULK, n, n & 1])
+            for _ in range(n):
+                p += bytes([rnd.randrange(NASID), rnd.randrange(NVPN),
+                            rnd.randrange(NORDER)])
+            p += bytes([REHASH | (0x80 if n & 1 else 0), n % NNB, 0])
+        out["bulk-" + name] = p
     p = bytearray(config(0, 3, 3, True, 0, 0))
     for i in range(40):
         p += bytes([INSERT, i % 4, i % NVPN, i % 2, i % NPFN, i])
