@@ -23,8 +23,9 @@ static struct dentry *shpt_debugfs_root;
 
 /*
  * chains: exact lengths 0..SHPT_DBG_LENS-1, then one open bin.  4096 is far
- * beyond any chain Poisson(0.75) produces and beyond the default flood, so
- * sum(len * count) == n holds exactly unless the open bin is used.
+ * beyond any chain Poisson(1.5) produces (1.5: the default max_load) and
+ * beyond the default flood, so sum(len * count) == n holds exactly unless
+ * the open bin is used.
  */
 #define SHPT_DBG_LENS		4096
 #define SHPT_DBG_BINS		(SHPT_DBG_LENS + 1)
