@@ -14,6 +14,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "bench.h"
 #include "mirror.h"
 #include "shpt.h"
 
@@ -351,6 +352,7 @@ void shpt_debugfs_init(void)
 			    &shpt_asids_fops);
 	debugfs_create_file("reset", 0200, shpt_debugfs_root, NULL,
 			    &shpt_reset_fops);
+	shpt_bench_debugfs_init(shpt_debugfs_root);
 }
 
 /**
