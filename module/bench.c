@@ -293,12 +293,22 @@ static u32 shpt_bench_rht_obj_hash(const void *data, u32 len, u32 seed)
 	return siphash_2u64(o->key, 0, &shpt_bench_sipkey);
 }
 
+/* A custom obj_hashfn needs a custom compare: 0 when @obj holds the key. */
+static int shpt_bench_rht_cmp(struct rhashtable_compare_arg *arg,
+			      const void *obj)
+{
+	const struct shpt_bench_obj *o = obj;
+
+	return o->key != *(const u64 *)arg->key;
+}
+
 static const struct rhashtable_params shpt_bench_rht_params = {
 	.key_len		= sizeof(u64),
 	.key_offset		= offsetof(struct shpt_bench_obj, key),
 	.head_offset		= offsetof(struct shpt_bench_obj, node),
 	.hashfn			= shpt_bench_rht_hash,
 	.obj_hashfn		= shpt_bench_rht_obj_hash,
+	.obj_cmpfn		= shpt_bench_rht_cmp,
 	.automatic_shrinking	= true,
 };
 
