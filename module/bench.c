@@ -343,19 +343,17 @@ static void shpt_bench_free_obj(void *ptr, void *arg)
 
 static void shpt_bench_tables_destroy(struct shpt_bench_tables *bt)
 {
+	if (!bt)
+		return;
 	if (bt->rht_live)
 		rhashtable_free_and_destroy(&bt->rht, shpt_bench_free_obj,
 					    bt->cache);
 	bt->rht_live = false;
-	if (!IS_ERR_OR_NULL(bt->shpt))
-		shpt_table_destroy(bt->shpt);
-	bt->shpt = NULL;
+	shpt_table_destroy(bt->shpt);
 	kmem_cache_destroy(bt->cache);
-	bt->cache = NULL;
 	kvfree(bt->objs);
-	bt->objs = NULL;
 	kvfree(bt->perm);
-	bt->perm = NULL;
+	kfree(bt);
 }
 
 /* The bucket count shpt's grow rule reaches for @n entries (alpha <= 3/4). */
@@ -371,21 +369,26 @@ static u32 shpt_bench_buckets_for(u32 n)
 /*
  * Create both tables, empty.  @presize: shpt starts at the bucket count
  * its grow rule reaches for @n entries and the rhashtable as close to it
- * as nelem_hint allows; otherwise both start at 1024 buckets.
+ * as nelem_hint allows; otherwise both start at 1024 buckets.  @keep_objs:
+ * remember each baseline object, for removes.  Not on the stack: the
+ * rhashtable holds a work item.  Return: the tables, or an ERR_PTR().
  */
-static int shpt_bench_tables_create(struct shpt_bench_tables *bt, u32 n,
-				    bool presize, bool keep_objs)
+static struct shpt_bench_tables *shpt_bench_tables_create(u32 n, bool presize,
+							  bool keep_objs)
 {
 	struct rhashtable_params rp = shpt_bench_rht_params;
 	struct shpt_table_params p;
 	u32 b = presize ? shpt_bench_buckets_for(n) : SHPT_BENCH_INIT_BUCKETS;
+	struct shpt_bench_tables *bt;
 	int ret;
 
-	memset(bt, 0, sizeof(*bt));
+	bt = kzalloc(sizeof(*bt), GFP_KERNEL);
+	if (!bt)
+		return ERR_PTR(-ENOMEM);
 	bt->n = n;
 	bt->perm = shpt_bench_perm(n);
 	if (!bt->perm)
-		return -ENOMEM;
+		goto out_nomem;
 	if (keep_objs) {
 		bt->objs = kvcalloc(n, sizeof(*bt->objs), GFP_KERNEL);
 		if (!bt->objs)
@@ -403,6 +406,7 @@ static int shpt_bench_tables_create(struct shpt_bench_tables *bt, u32 n,
 	bt->shpt = shpt_table_create(&p);
 	if (IS_ERR(bt->shpt)) {
 		ret = PTR_ERR(bt->shpt);
+		bt->shpt = NULL;
 		goto out_destroy;
 	}
 	/* rhashtable starts at roundup_pow_of_two(nelem_hint * 4 / 3). */
@@ -411,13 +415,13 @@ static int shpt_bench_tables_create(struct shpt_bench_tables *bt, u32 n,
 	if (ret)
 		goto out_destroy;
 	bt->rht_live = true;
-	return 0;
+	return bt;
 
 out_nomem:
 	ret = -ENOMEM;
 out_destroy:
 	shpt_bench_tables_destroy(bt);
-	return ret;
+	return ERR_PTR(ret);
 }
 
 /* Insert key @i into shpt.  Return: 0 or -errno. */
@@ -1205,19 +1209,20 @@ static int shpt_bench_insert_thread(struct shpt_bench_thread *th)
 static int shpt_bench_insert(struct shpt_bench_run *run, u32 n,
 			     const char *sz)
 {
-	struct shpt_bench_tables bt;
-	struct shpt_bench_ins in = { .bt = &bt };
+	struct shpt_bench_ins in = {};
+	struct shpt_bench_tables *bt;
 	char kase[40];
 	unsigned int total, k;
-	int ret;
+	int ret = 0;
 
 	in.batches = DIV_ROUND_UP(n, SHPT_BENCH_BATCH);
 	in.rounds = clamp_t(unsigned int, run->samples / in.batches, 1,
 			    SHPT_BENCH_MAX_ROUNDS);
 	total = in.rounds * in.batches;
-	ret = shpt_bench_tables_create(&bt, n, false, true);
-	if (ret)
-		return ret;
+	bt = shpt_bench_tables_create(n, false, true);
+	if (IS_ERR(bt))
+		return PTR_ERR(bt);
+	in.bt = bt;
 	for (k = 0; k < 2 && !ret; k++) {
 		ret = shpt_bench_series_alloc(&in.ins[k], total);
 		if (!ret)
@@ -1238,8 +1243,8 @@ static int shpt_bench_insert(struct shpt_bench_run *run, u32 n,
 		shpt_bench_series_free(&in.rm[k]);
 	}
 	if (ret)
-		shpt_bench_drop_objs(&bt);
-	shpt_bench_tables_destroy(&bt);
+		shpt_bench_drop_objs(bt);
+	shpt_bench_tables_destroy(bt);
 	return ret;
 }
 
@@ -1397,14 +1402,15 @@ static bool shpt_bench_pt_walk(struct mm_struct *mm, unsigned long addr,
 	}
 	if (pmd_leaf(pmd)) {
 		*pfn = pmd_pfn(pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
-		return pmd_present(pmd);
+		return pmd_present(pmd) && !pmd_protnone(pmd);
 	}
 	/* The copy @pmd, as GUP-fast does: the table it names stays. */
 	ptep = pte_offset_map(&pmd, addr);
 	pte = ptep_get(ptep);
 	pte_unmap(ptep);
 	*pfn = pte_pfn(pte);
-	return pte_present(pte);
+	/* A NUMA hinting PTE faults, for the MMU as for hmm: not present. */
+	return pte_present(pte) && !pte_protnone(pte);
 }
 
 /*
@@ -1790,20 +1796,20 @@ out_mmput:
 /* lookup and bulk at one size, on one pair of tables */
 static int shpt_bench_size(struct shpt_bench_run *run, u32 n)
 {
-	struct shpt_bench_tables bt;
+	struct shpt_bench_tables *bt;
 	char sz[16];
 	int ret;
 
 	shpt_bench_size_name(n, sz, sizeof(sz));
-	ret = shpt_bench_tables_create(&bt, n, true, false);
-	if (ret)
-		return ret;
-	ret = shpt_bench_build(&bt);
+	bt = shpt_bench_tables_create(n, true, false);
+	if (IS_ERR(bt))
+		return PTR_ERR(bt);
+	ret = shpt_bench_build(bt);
 	if (!ret && (run->cmd->cases & SHPT_BC_LOOKUP))
-		ret = shpt_bench_lookups(run, &bt, sz);
+		ret = shpt_bench_lookups(run, bt, sz);
 	if (!ret && (run->cmd->cases & SHPT_BC_BULK))
-		ret = shpt_bench_bulk(run, &bt, sz);
-	shpt_bench_tables_destroy(&bt);
+		ret = shpt_bench_bulk(run, bt, sz);
+	shpt_bench_tables_destroy(bt);
 	return ret;
 }
 
