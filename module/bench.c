@@ -262,6 +262,8 @@ static u32 *shpt_bench_perm(u32 n)
 		tmp = p[i];
 		p[i] = p[j];
 		p[j] = tmp;
+		if (!(i % SHPT_BENCH_BATCH))
+			cond_resched();
 	}
 	return p;
 }
@@ -1132,6 +1134,8 @@ static void shpt_bench_free_removed(struct shpt_bench_tables *bt)
 		if (bt->objs[i])
 			kmem_cache_free(bt->cache, bt->objs[i]);
 		bt->objs[i] = NULL;
+		if (!(i % SHPT_BENCH_BATCH))
+			cond_resched();
 	}
 	bt->nobjs = 0;
 }
@@ -1145,10 +1149,13 @@ static void shpt_bench_drop_objs(struct shpt_bench_tables *bt)
 {
 	u32 i;
 
-	for (i = 0; i < bt->n; i++)
+	for (i = 0; i < bt->n; i++) {
 		if (bt->objs[i])
 			rhashtable_remove_fast(&bt->rht, &bt->objs[i]->node,
 					       shpt_bench_rht_params);
+		if (!(i % SHPT_BENCH_BATCH))
+			cond_resched();
+	}
 	shpt_bench_free_removed(bt);
 }
 
