@@ -15,6 +15,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "bench.h"
 #include "mirror.h"
 #include "shpt.h"
 
@@ -387,6 +388,7 @@ void shpt_debugfs_init(void)
 	debugfs_create_file("reset", 0200, shpt_debugfs_root, NULL,
 			    &shpt_reset_fops);
 	shpt_frames_debugfs_init(shpt_debugfs_root);
+	shpt_bench_debugfs_init(shpt_debugfs_root);
 }
 
 /**

@@ -1028,6 +1028,75 @@ int shpt_mirror_populate(u64 asid, struct shpt_mirror_owner *owner,
 	return ret;
 }
 
+/* The mirror of @mm, with a reference for the caller, or NULL. */
+static struct shpt_mirror *shpt_mirror_get_mm(struct mm_struct *mm)
+{
+	struct shpt_mirror *m;
+
+	rcu_read_lock();
+	m = xa_load(&shpt_mms, (unsigned long)mm);
+	if (m && !kref_get_unless_zero(&m->ref))
+		m = NULL;
+	rcu_read_unlock();
+	return m;
+}
+
+/**
+ * shpt_mirror_asid_of_mm() - the ASID that mirrors an address space
+ * @mm: the address space; the caller holds an mmget or an mmgrab on it
+ *
+ * For the in-kernel benchmark (bench.c, root only), which looks the
+ * ASID's entries up in the table itself.  No owner check: the caller has
+ * CAP_SYS_ADMIN.  The mirror may be detached as soon as this returns;
+ * lookups of its ASID then only miss.
+ *
+ * Return: the ASID, or 0 if @mm is not mirrored or its process has exited.
+ */
+u64 shpt_mirror_asid_of_mm(struct mm_struct *mm)
+{
+	struct shpt_mirror *m = shpt_mirror_get_mm(mm);
+	u64 asid = 0;
+
+	if (!m)
+		return 0;
+	if (!READ_ONCE(m->dead))
+		asid = m->asid;
+	shpt_mirror_put(m);
+	return asid;
+}
+
+/**
+ * shpt_mirror_populate_mm() - shpt_mirror_populate() for the mirror of an mm
+ * @mm: the address space; the caller holds an mmget or an mmgrab on it
+ * @start: first address (page aligned)
+ * @end: end address (exclusive)
+ * @r: out: as for shpt_mirror_populate()
+ *
+ * For the in-kernel benchmark (bench.c, root only): no owner check.
+ *
+ * Return: as shpt_mirror_populate(); -ENOENT if @mm is not mirrored.
+ */
+int shpt_mirror_populate_mm(struct mm_struct *mm, unsigned long start,
+			    unsigned long end, struct shpt_range_result *r)
+{
+	struct shpt_mirror *m;
+	int ret;
+
+	ret = shpt_check_range(&start, &end);
+	if (ret)
+		return ret;
+	m = shpt_mirror_get_mm(mm);
+	if (!m)
+		return -ENOENT;
+	ret = shpt_mirror_op_begin(m, true);
+	if (!ret) {
+		ret = shpt_populate_range(m, start, end, r);
+		shpt_mirror_op_end(m, true);
+	}
+	shpt_mirror_put(m);
+	return ret;
+}
+
 /**
  * shpt_mirror_get_stats() - sum the module-wide mirroring counters
  * @s: out

@@ -17,6 +17,7 @@
 #include <linux/types.h>
 #include <linux/sched.h>
 
+struct mm_struct;
 struct shpt_lookup_result;
 struct shpt_table;
 
@@ -168,6 +169,10 @@ int shpt_mirror_populate(u64 asid, struct shpt_mirror_owner *owner,
 int shpt_mirror_verify(u64 asid, struct shpt_mirror_owner *owner,
 		       unsigned long start, unsigned long end,
 		       struct shpt_range_result *r);
+
+u64 shpt_mirror_asid_of_mm(struct mm_struct *mm);
+int shpt_mirror_populate_mm(struct mm_struct *mm, unsigned long start,
+			    unsigned long end, struct shpt_range_result *r);
 
 int shpt_mirror_init(struct shpt_table *table);
 void shpt_mirror_exit(void);

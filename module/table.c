@@ -728,6 +728,9 @@ void shpt_table_destroy(struct shpt_table *t)
 			next = rcu_dereference_protected(p->next, true);
 			kmem_cache_free(t->cache, p);
 		}
+		/* Millions of entries take seconds (soft lockup otherwise). */
+		if (!((i + 1) % SHPT_HIST_CHUNK))
+			cond_resched();
 	}
 	kvfree(tbl);
 	free_percpu(t->stats);
