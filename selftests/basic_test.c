@@ -512,7 +512,7 @@ static const char * const bad_params[] = {
 	"hash=",
 	"max_load=0",
 	"max_load=1001",
-	"min_load=40",			/* 2 * 40 >= max_load 75 */
+	"min_load=75",			/* 2 * 75 >= max_load 150 */
 	"min_buckets=0",
 	"min_buckets=3",
 	"max_buckets=1000",

@@ -71,7 +71,8 @@ FIXTURE_SETUP(hash)
 	/* The target first: it must not inherit a /dev/shpt fd. */
 	ASSERT_EQ(0, shpt_target_start(&self->t));
 	snprintf(params, sizeof(params),
-		 "hash=%s buckets=64 min_buckets=64", variant->name);
+		 "hash=%s buckets=64 min_buckets=64 max_load=75 min_load=25",
+		 variant->name);
 	ASSERT_EQ(0, shpt_reload(params)) TH_LOG("insmod %s", params);
 	ASSERT_EQ(0, shpt_read_file(SHPT_PARAM_DIR "/hash", v, sizeof(v)));
 	ASSERT_EQ(0, strncmp(v, variant->name, strlen(variant->name)));
