@@ -586,7 +586,12 @@ TEST_F(dbg, asids_live_dead_detached)
 TEST_F(dbg, asids_bytes)
 {
 	SHPT_RETURN_IF_SKIPPED();
-	const long long node = 576;	/* sizeof(struct xa_node), 64-bit */
+	/*
+	 * sizeof(struct xa_node) on Debian's 64-bit kernel; a kernel with
+	 * CONFIG_BASE_SMALL (the debug kernel) has smaller nodes, so this is
+	 * only an upper bound on a node there.
+	 */
+	const long long node = 576;
 	struct asid_info a, b;
 	long long used, n, share;
 	int st[4] = { 0 };
@@ -603,7 +608,7 @@ TEST_F(dbg, asids_bytes)
 	ASSERT_LE(a.bytes + (b.entries - a.entries) * 24, b.bytes);
 	/* NPAGES contiguous pages: a leaf or two and their parents. */
 	ASSERT_LT(0ULL, b.index_bytes);
-	ASSERT_EQ(0ULL, b.index_bytes % node);
+	ASSERT_EQ(0ULL, b.index_bytes % 64);	/* whole nodes of cache lines */
 	ASSERT_GE(16ULL * node, b.index_bytes) {
 		TH_LOG("index_bytes %llu for %llu entries", b.index_bytes,
 		       b.entries);
