@@ -29,9 +29,20 @@ TCG_CAVEAT = (
 KVM_CAVEAT = (
     "Under KVM the guest runs at native speed, but the machine was shared: "
     "ratios between cases of one run are the figures to read.")
+def _loadavg():
+    """The host's 1- and 5-minute load averages, as text."""
+    try:
+        with open("/proc/loadavg") as f:
+            one, five = f.read().split()[:2]
+        return "%s (1 min), %s (5 min)" % (one, five)
+    except OSError:
+        return "unknown"
+
+
 SHARED_NOTE = (
-    "Timings are wall clock on a shared 2-core host (other builds and VMs "
-    "ran meanwhile), medians of repeated runs; byte counts are exact.")
+    "Timings are wall clock, medians of repeated runs (host load average "
+    "when the report was written: " + _loadavg() + "; anything else running "
+    "on the host shows in them); byte counts are exact.")
 GUEST_CASES = ["munmap/populated", "munmap/inval_rate", "exit/populated"]
 
 
@@ -289,7 +300,8 @@ def main():
         print("Kernel cases: not available (" + "; ".join(r["notes"]) + ")")
     elif r["notes"]:
         print()
-        print("Kernel notes: " + "; ".join(r["notes"]))
+        # Each kernel run repeats its note; print each note once.
+        print("Kernel notes: " + "; ".join(dict.fromkeys(r["notes"])))
 
     # The issue's targets.
     targets = {}
