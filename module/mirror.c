@@ -992,6 +992,24 @@ int shpt_check_range(unsigned long *start, unsigned long *end)
 	return 0;
 }
 
+/*
+ * Populate [@start, @end) of @m, whose reference the caller passes on.
+ * Return: as shpt_mirror_populate().
+ */
+static int shpt_mirror_populate_put(struct shpt_mirror *m,
+				    unsigned long start, unsigned long end,
+				    struct shpt_range_result *r)
+{
+	int ret = shpt_mirror_op_begin(m, true);
+
+	if (!ret) {
+		ret = shpt_populate_range(m, start, end, r);
+		shpt_mirror_op_end(m, true);
+	}
+	shpt_mirror_put(m);
+	return ret;
+}
+
 /**
  * shpt_mirror_populate() - snapshot present pages into the shadow
  * @asid: the mirror
@@ -1019,13 +1037,7 @@ int shpt_mirror_populate(u64 asid, struct shpt_mirror_owner *owner,
 	m = shpt_mirror_get(asid, owner);
 	if (!m)
 		return -ENOENT;
-	ret = shpt_mirror_op_begin(m, true);
-	if (!ret) {
-		ret = shpt_populate_range(m, start, end, r);
-		shpt_mirror_op_end(m, true);
-	}
-	shpt_mirror_put(m);
-	return ret;
+	return shpt_mirror_populate_put(m, start, end, r);
 }
 
 /* The mirror of @mm, with a reference for the caller, or NULL. */
@@ -1088,13 +1100,7 @@ int shpt_mirror_populate_mm(struct mm_struct *mm, unsigned long start,
 	m = shpt_mirror_get_mm(mm);
 	if (!m)
 		return -ENOENT;
-	ret = shpt_mirror_op_begin(m, true);
-	if (!ret) {
-		ret = shpt_populate_range(m, start, end, r);
-		shpt_mirror_op_end(m, true);
-	}
-	shpt_mirror_put(m);
-	return ret;
+	return shpt_mirror_populate_put(m, start, end, r);
 }
 
 /**
