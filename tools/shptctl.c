@@ -1210,6 +1210,25 @@ static const char *const inval_names[] = {
 	"release", "migrate", "exclusive", NULL,
 };
 
+/*
+ * The members of the "stats_delta" object (already opened) and a whole
+ * "inval" member: every counter's change from @s0 to @s1.
+ */
+static void json_deltas(const struct stats *s0, const struct stats *s1)
+{
+	char name[48];
+
+	for (int i = 0; i < s1->n; i++)
+		printf("%s\"%s\": %" PRIu64, i ? ", " : "", s1->name[i],
+		       stat_delta(s0, s1, s1->name[i]));
+	printf("},\n \"inval\": {");
+	for (int i = 0; inval_names[i]; i++) {
+		snprintf(name, sizeof(name), "inval_%s", inval_names[i]);
+		printf("%s\"%s\": %" PRIu64, i ? ", " : "", inval_names[i],
+		       stat_delta(s0, s1, name));
+	}
+}
+
 static void run_report_text(const char *cmd, struct run_state *st,
 			    const struct stats *s0, const struct stats *s1,
 			    int status, double secs)
@@ -1252,8 +1271,6 @@ static void run_report_json(const char *cmd, struct run_state *st,
 			    const struct stats *s0, const struct stats *s1,
 			    int status, double secs)
 {
-	char name[48];
-
 	printf("{\"command\": \"");
 	for (const char *p = cmd; *p; p++)
 		printf((*p == '"' || *p == '\\') ? "\\%c" :
@@ -1263,15 +1280,7 @@ static void run_report_json(const char *cmd, struct run_state *st,
 	       ", \"lookup_errors\": %lu,\n \"stats_delta\": {",
 	       st->pid, st->asid, status, secs, st->passes, st->looked_up,
 	       st->errors);
-	for (int i = 0; i < s1->n; i++)
-		printf("%s\"%s\": %" PRIu64, i ? ", " : "", s1->name[i],
-		       stat_delta(s0, s1, s1->name[i]));
-	printf("},\n \"inval\": {");
-	for (int i = 0; inval_names[i]; i++) {
-		snprintf(name, sizeof(name), "inval_%s", inval_names[i]);
-		printf("%s\"%s\": %" PRIu64, i ? ", " : "", inval_names[i],
-		       stat_delta(s0, s1, name));
-	}
+	json_deltas(s0, s1);
 	printf("},\n \"verify\": ");
 	if (st->verified)
 		printf("{\"ok\": %s, \"checked\": %llu, \"stale\": %llu, \"missing\": %llu}",
@@ -1938,7 +1947,6 @@ static void tree_report_json(const char *cmd, struct run_state *st,
 			     const struct stats *s1, double secs)
 {
 	size_t mir, sh, sk, ok, stale, unv;
-	char name[48];
 
 	tree_totals(t, &mir, &sh, &sk, &ok, &stale, &unv);
 	printf("{\"command\": ");
@@ -1953,15 +1961,7 @@ static void tree_report_json(const char *cmd, struct run_state *st,
 	       t->root, t->root_code, secs, st->passes, st->looked_up,
 	       st->errors, t->events, t->nprocs, mir, sh, sk, t->threads, ok,
 	       stale, unv);
-	for (int i = 0; i < s1->n; i++)
-		printf("%s\"%s\": %" PRIu64, i ? ", " : "", s1->name[i],
-		       stat_delta(s0, s1, s1->name[i]));
-	printf("},\n \"inval\": {");
-	for (int i = 0; inval_names[i]; i++) {
-		snprintf(name, sizeof(name), "inval_%s", inval_names[i]);
-		printf("%s\"%s\": %" PRIu64, i ? ", " : "", inval_names[i],
-		       stat_delta(s0, s1, name));
-	}
+	json_deltas(s0, s1);
 	printf("},\n \"processes\": [");
 	for (size_t i = 0; i < t->nprocs; i++) {
 		const struct tree_proc *p = &t->procs[i];
