@@ -74,6 +74,13 @@ function taint_flags(v,    s, i) {
 	return s
 }
 
+# The key of the @k-th run of test @name: the name itself, then "name#2",
+# "name#3"...  A name repeated in T= runs several times, and each run is
+# counted on its own: a later run must not overwrite an earlier failure.
+function run_key(name, k) {
+	return k > 1 ? name "#" k : name
+}
+
 function test_finish(name, rc,    missing, msg) {
 	if (rc == "")
 		rc = "?"
@@ -164,7 +171,7 @@ index($0, "@shpt ") {
 	} else if (a[1] == "tests") {
 		for (i = 2; i <= nf; i++) {
 			nexp++
-			expected[nexp] = a[i]
+			expected[nexp] = run_key(a[i], ++nexp_runs[a[i]])
 		}
 	} else if (a[1] == "insmod") {
 		if (insmod == "")
@@ -172,19 +179,20 @@ index($0, "@shpt ") {
 		else if (a[2] != "ok")
 			module_problems = module_problems " reload failed (" ev ");"
 	} else if (a[1] == "test-begin") {
-		cur = a[2]
+		cur = run_key(a[2], ++nruns[a[2]])
 		intest = 1
 		plan[cur] = -1
 		nres[cur] = tpass[cur] = tfail[cur] = tskip[cur] = 0
 	} else if (a[1] == "test-end") {
 		rc = a[3]
 		sub(/^rc=/, "", rc)
-		test_finish(a[2], rc)
+		test_finish(cur, rc)
 		intest = 0
 	} else if (a[1] == "test-missing") {
-		fail_item(a[2], "no such test binary in the initramfs")
-		tfail[a[2]] = 1
-		done_test[a[2]] = 1
+		k = run_key(a[2], ++nruns[a[2]])
+		fail_item(k, "no such test binary in the initramfs")
+		tfail[k] = 1
+		done_test[k] = 1
 	} else if (a[1] == "module-missing-after") {
 		module_problems = module_problems " " a[2] " left shpt unloaded;"
 	} else if (a[1] == "leftover") {
