@@ -33,8 +33,12 @@
  * processes' frames) takes a snapshot: it walks the table
  * SHPT_FRAMES_CHUNK buckets per RCU read section, cond_resched() between
  * them, copying (pfn, order, asid, vpn) of every entry into one array of
- * at most SHPT_FRAMES_MAX records; sorts it by pfn; drops the duplicates
- * a walk racing with a resize may see; and groups it.  A group is a
+ * at most SHPT_FRAMES_MAX records; sorts it by pfn; and groups it.  The
+ * walk holds resizes and rekeys off (shpt_table_walk_all()): a chunked
+ * walk racing with a rehash would miss the entries moved behind it, and
+ * a frame shared all along would not show.  Inserts, removes and lookups
+ * go on; an entry inserted or removed during the walk may or may not be
+ * in the snapshot.  A group is a
  * maximal run of entries whose frame ranges [pfn, pfn + 2^order) overlap
  * one another, so an order-9 entry of a THP and the order-0 entries of
  * another process that maps some of its subpages with PTEs form one group
@@ -174,17 +178,6 @@ static int shpt_frame_rec_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* A walk racing with a resize may see an entry twice: keep one. */
-static void shpt_frames_dedup(struct shpt_frames *f)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < f->nrecs; i++)
-		if (!n || shpt_frame_rec_cmp(&f->recs[n - 1], &f->recs[i]))
-			f->recs[n++] = f->recs[i];
-	f->nrecs = n;
-}
-
 /* The end of the run of overlapping records from @i; its span in @pages. */
 static size_t shpt_frames_run(const struct shpt_frames *f, size_t i,
 			      u64 *pages)
@@ -275,21 +268,6 @@ static void shpt_frames_free(struct shpt_frames *f)
 	kfree(f);
 }
 
-/* Walk the table into @f->recs, SHPT_FRAMES_CHUNK buckets at a time. */
-static int shpt_frames_collect(struct shpt_frames *f)
-{
-	unsigned long pos = 0;
-
-	do {
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		pos = shpt_table_walk(shpt_table, pos, SHPT_FRAMES_CHUNK,
-				      shpt_frames_add, f);
-		cond_resched();
-	} while (pos);
-	return 0;
-}
-
 static struct shpt_frames *shpt_frames_build(void)
 {
 	struct shpt_table_stats ts;
@@ -306,11 +284,15 @@ static struct shpt_frames *shpt_frames_build(void)
 				 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!f->recs)
 		goto out_free;
-	err = shpt_frames_collect(f);
+	/*
+	 * With rehashes held off, every entry present throughout the walk is
+	 * recorded once: a frame shared all along is never missed.
+	 */
+	err = shpt_table_walk_all(shpt_table, SHPT_FRAMES_CHUNK,
+				  shpt_frames_add, f);
 	if (err)
 		goto out_free;
 	sort(f->recs, f->nrecs, sizeof(*f->recs), shpt_frame_rec_cmp, NULL);
-	shpt_frames_dedup(f);
 	err = shpt_frames_group(f);
 	if (err)
 		goto out_free;

@@ -25,6 +25,7 @@
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -1586,7 +1587,8 @@ void shpt_table_flush(struct shpt_table *t)
  * The buckets are those of the current array, all visited under one
  * rcu_read_lock(), so keep @nbuckets small (a few thousand).  A walk that
  * races with a rehash may miss entries or see some twice; an entry present
- * throughout a walk with no concurrent rehash is seen exactly once.  An
+ * throughout a walk with no concurrent rehash is seen exactly once
+ * (shpt_table_walk_all() holds rehashes off for a whole walk).  An
  * entry removed before the walk reads it is never reported, even if the
  * walk is standing on it (see DOC: Chains).
  *
@@ -1622,6 +1624,48 @@ unsigned long shpt_table_walk(struct shpt_table *t, unsigned long pos,
 	}
 	rcu_read_unlock();
 	return end < size ? end : 0;
+}
+
+/**
+ * shpt_table_walk_all() - visit every entry of the table, rehashes held off
+ * @t: table
+ * @nbuckets: buckets visited per rcu_read_lock() section (a few thousand)
+ * @fn: called with a copy of each entry
+ * @arg: passed to @fn
+ *
+ * Walks the whole array with shpt_table_walk(), @nbuckets at a time, with
+ * cond_resched() between the chunks.  @resize_mutex is held throughout, so
+ * no rehash runs during the walk: an entry present throughout is seen
+ * exactly once, which a chunked walk that races with a rehash cannot
+ * promise (entries move between arrays and buckets under it).  Lookups,
+ * inserts and removes go on as usual; a resize or rekey that falls due
+ * waits for the walk to end, so keep the walk to diagnostics.
+ *
+ * Context: process context, may sleep; must not be called under
+ * rcu_read_lock() or from a rehash.  @fn runs under rcu_read_lock() and
+ * must not sleep.
+ * Return: 0, or -EINTR when a fatal signal cut the walk short (the entries
+ * reported so far are then only part of the table).
+ */
+int shpt_table_walk_all(struct shpt_table *t, unsigned long nbuckets,
+			shpt_walk_fn fn, void *arg)
+{
+	unsigned long pos = 0;
+	int err = 0;
+
+	might_sleep();
+	if (mutex_lock_killable(&t->resize_mutex))
+		return -EINTR;
+	do {
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+		pos = shpt_table_walk(t, pos, nbuckets, fn, arg);
+		cond_resched();
+	} while (pos);
+	mutex_unlock(&t->resize_mutex);
+	return err;
 }
 
 /**

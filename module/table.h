@@ -210,6 +210,8 @@ typedef void (*shpt_walk_fn)(const struct shpt_mapping *m, void *arg);
 unsigned long shpt_table_walk(struct shpt_table *t, unsigned long pos,
 			      unsigned long nbuckets, shpt_walk_fn fn,
 			      void *arg);
+int shpt_table_walk_all(struct shpt_table *t, unsigned long nbuckets,
+			shpt_walk_fn fn, void *arg);
 unsigned long shpt_table_chain_hist(struct shpt_table *t, u64 *hist,
 				    unsigned int nbins);
 

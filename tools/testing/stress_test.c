@@ -16,7 +16,9 @@
  * - One walker thread walks the whole table over and over: every entry it
  *   reports must be a stable key with its exact value or a churn key with a
  *   value that names it.  A removed entry whose value word already holds a
- *   graveyard link would name no key.  It also takes chain histograms.
+ *   graveyard link would name no key.  Every other walk is a
+ *   shpt_table_walk_all(), which must see each stable key exactly once.
+ *   It also takes chain histograms.
  *
  * STRESS_SECONDS (default 3) bounds each run.
  *
@@ -71,6 +73,7 @@ struct stress {
 	unsigned long writes[NWRITERS];
 	unsigned long rehashes;
 	unsigned long walks;
+	unsigned long walk_stable;	/* walker only */
 };
 
 static void fail(struct stress *s, const char *fmt, ...)
@@ -369,6 +372,16 @@ static void walk_check_fn(const struct shpt_mapping *m, void *arg)
 	}
 }
 
+/* walk_check_fn(), and count the stable entries seen. */
+static void walk_all_fn(const struct shpt_mapping *m, void *arg)
+{
+	struct stress *s = arg;
+
+	walk_check_fn(m, s);
+	if (m->asid >= 1 && m->asid <= NSTABLE_ASID)
+		s->walk_stable++;
+}
+
 static void *walker(void *p)
 {
 	struct stress *s = p;
@@ -377,10 +390,26 @@ static void *walker(void *p)
 
 	shim_thread_init();
 	while (!stopped(s)) {
-		pos = 0;
-		do
-			pos = shpt_table_walk(s->t, pos, 64, walk_check_fn, s);
-		while (pos && !stopped(s));
+		if (s->walks % 2) {
+			/*
+			 * Rehashes held off: every stable entry exactly once,
+			 * however many rehashes the rehasher thread asks for.
+			 */
+			s->walk_stable = 0;
+			if (shpt_table_walk_all(s->t, 64, walk_all_fn, s))
+				fail(s, "walk_all: interrupted");
+			else if (s->walk_stable !=
+				 NSTABLE_ASID * (NSTABLE + NSTABLE_2M))
+				fail(s, "walk_all: %lu stable entries, not %d",
+				     s->walk_stable,
+				     NSTABLE_ASID * (NSTABLE + NSTABLE_2M));
+		} else {
+			pos = 0;
+			do
+				pos = shpt_table_walk(s->t, pos, 64,
+						      walk_check_fn, s);
+			while (pos && !stopped(s));
+		}
 		if (++s->walks % 8 == 0)
 			shpt_table_chain_hist(s->t, hist, 16);
 	}
