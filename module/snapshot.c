@@ -40,8 +40,11 @@
  * anywhere in the process, so a process that keeps changing one part of
  * its address space does not stall the snapshot of the rest.  The chunk
  * notifier's callback takes mirror->lock to move the sequence, as the
- * whole-space one does, so the check under mirror->lock is ordered
- * against both.  A fill (one page) uses the whole-space notifier.
+ * whole-space one does, and removes the entries in its window too: the
+ * two callbacks of one invalidation run one after the other, and an
+ * insert that slips between them must not survive it (see
+ * shpt_chunk_invalidate()).  A fill (one page) uses the whole-space
+ * notifier.
  *
  * Retries are bounded per chunk (SHPT_SNAP_RETRIES).  When they run out,
  * populate skips the chunk, counts its pages (@missing of the result),
@@ -322,32 +325,54 @@ static const struct mmu_interval_notifier_ops shpt_chunk_ops = {
 
 /**
  * struct shpt_chunk_notifier - the interval notifier of one chunk
- * @mni: covers the chunk's 2 MiB window (DOC: Snapshots)
+ * @mni: covers the chunk's window (DOC: Snapshots)
  * @m: the mirror whose lock orders its sequence
+ * @start: first address of the window
+ * @end: end of the window (exclusive)
  */
 struct shpt_chunk_notifier {
 	struct mmu_interval_notifier mni;
 	struct shpt_mirror *m;
+	unsigned long start;
+	unsigned long end;
 };
 
 /*
- * Only moves the sequence, under mirror->lock as the protocol wants; the
- * whole-space notifier removes the entries.  Trylock when not blockable.
+ * Move the sequence and remove the mirror's entries in the part of the
+ * range inside the window, under mirror->lock; trylock when not blockable.
+ *
+ * Moving the sequence alone would not do.  One invalidation calls the
+ * whole-space notifier and this one in turn, each under its own hold of
+ * mirror->lock, and the chunk's snapshot is checked against this one's
+ * sequence only.  If the whole-space callback runs first, the snapshot
+ * can take mirror->lock between the two callbacks, find this sequence
+ * unmoved, and insert entries from page tables that are about to change,
+ * after the whole-space callback has removed what was there.  Removing
+ * again here, where the sequence moves, takes those entries out before
+ * the core mm changes the PTEs.  Entries removed here are counted in
+ * inval_entries, as the whole-space callback counts its own.
  */
 static bool shpt_chunk_invalidate(struct mmu_interval_notifier *mni,
 				  const struct mmu_notifier_range *range,
 				  unsigned long cur_seq)
 {
-	struct shpt_mirror *m = container_of(mni, struct shpt_chunk_notifier,
-					     mni)->m;
+	struct shpt_chunk_notifier *c = container_of(mni,
+						     struct shpt_chunk_notifier,
+						     mni);
+	bool blockable = mmu_notifier_range_blockable(range);
+	struct shpt_mirror *m = c->m;
+	unsigned long n;
 
-	if (mmu_notifier_range_blockable(range)) {
+	if (blockable) {
 		mutex_lock(&m->lock);
 	} else if (!mutex_trylock(&m->lock)) {
 		shpt_mstat_inc(inval_busy);
 		return false;
 	}
 	mmu_interval_set_seq(mni, cur_seq);
+	n = shpt_mirror_remove_range(m, max(range->start, c->start),
+				     min(range->end, c->end), blockable);
+	shpt_mstat_add(inval_entries, n);
 	mutex_unlock(&m->lock);
 	return true;
 }
@@ -362,7 +387,7 @@ static int shpt_snap_chunk(struct shpt_mirror *m, struct shpt_snap *s,
 			   struct shpt_range_result *r, bool verify)
 {
 	unsigned long win = min(end, ALIGN_DOWN(start, PMD_SIZE) + PMD_SIZE);
-	struct shpt_chunk_notifier c = { .m = m };
+	struct shpt_chunk_notifier c = { .m = m, .start = start, .end = win };
 	int ret;
 
 	/* Not under mmap_lock nor mirror->lock: it may take both. */

@@ -40,6 +40,23 @@ static bool shpt_verify_differs(const struct shpt_mapping *map, u64 pfn,
 }
 
 /*
+ * Say which entry is stale and why: a stale entry is a bug (mirror.c: DOC:
+ * Coherence), and the count alone does not tell where to look.  @hpfn is
+ * the page's hmm_pfns[] word, 0 when the entry lies outside every VMA.
+ */
+static void shpt_verify_report(const struct shpt_mirror *m, const char *why,
+			       const struct shpt_mapping *map,
+			       unsigned long hpfn)
+{
+	pr_warn_ratelimited("asid %llu: stale entry (%s): vpn %#llx order %u pfn %#llx flags %#x; page table %s pfn %#llx%s\n",
+			    m->asid, why, map->vpn, map->order, map->pfn,
+			    map->flags,
+			    hpfn & HMM_PFN_VALID ? "maps" : "has no",
+			    hpfn & HMM_PFN_VALID ? (u64)shpt_hmm_pfn(hpfn) : 0,
+			    hpfn & HMM_PFN_WRITE ? " writable" : "");
+}
+
+/*
  * The order-18 entry at @base was met in chunk @s; @stale if it is stale
  * there.  Every chunk inside it meets it: count it once, and once stale.
  */
@@ -87,25 +104,33 @@ void shpt_verify_snap(struct shpt_mirror *m, struct shpt_snap *s,
 		if (shpt_table_lookup(shpt_mtable, m->asid, vpn, 0, &map)) {
 			shadow = true;
 			r->checked++;
-			if (shpt_verify_differs(&map, map.pfn, hpfn))
+			if (shpt_verify_differs(&map, map.pfn, hpfn)) {
 				r->stale++;
+				shpt_verify_report(m, "pte", &map, hpfn);
+			}
 		}
 		if (shpt_table_lookup(shpt_mtable, m->asid, base,
 				      SHPT_PMD_ORDER, &map)) {
 			shadow = true;
 			huge_seen = true;
-			if (shpt_verify_differs(&map, map.pfn + (vpn - base),
-						hpfn))
+			if (!huge_stale &&
+			    shpt_verify_differs(&map, map.pfn + (vpn - base),
+						hpfn)) {
 				huge_stale = true;
+				shpt_verify_report(m, "pmd", &map, hpfn);
+			}
 		}
 		if (shpt_table_lookup(shpt_mtable, m->asid, base1g,
 				      SHPT_PUD_ORDER, &map)) {
 			shadow = true;
 			pud_seen = true;
 			pud_pfn = map.pfn;
-			if (shpt_verify_differs(&map, map.pfn + (vpn - base1g),
-						hpfn))
+			if (!pud_stale &&
+			    shpt_verify_differs(&map, map.pfn + (vpn - base1g),
+						hpfn)) {
 				pud_stale = true;
+				shpt_verify_report(m, "pud", &map, hpfn);
+			}
 		}
 		if (real && !shadow)
 			r->missing++;
@@ -133,11 +158,14 @@ void shpt_verify_snap(struct shpt_mirror *m, struct shpt_snap *s,
  * @ghosts: indexed entries in the range that the table does not hold: the
  *	index is inexact, a bug
  * @present: indexed entries that the table holds
+ * @write: the walk holds mmap_lock for write (or the mirror is dead), so
+ *	an entry outside every VMA is not a munmap's in progress
  */
 struct shpt_verify_idx {
 	u64 outside;
 	u64 ghosts;
 	u64 present;
+	bool write;
 };
 
 /* Does [vpn, vpn + 2^order) lie outside every VMA of @mm (NULL: dead)? */
@@ -160,11 +188,17 @@ static void shpt_verify_entry(struct shpt_mirror *m, struct mm_struct *mm,
 
 	if (!shpt_table_lookup(shpt_mtable, m->asid, vpn, order, &map)) {
 		v->ghosts++;
+		pr_warn_ratelimited("asid %llu: index slot without its entry: vpn %#llx order %u\n",
+				    m->asid, vpn, order);
 		return;
 	}
 	v->present++;
-	if (shpt_outside_vmas(mm, vpn, order))
+	if (shpt_outside_vmas(mm, vpn, order)) {
 		v->outside++;
+		/* The first, read-locked walk may meet a munmap's entries. */
+		if (v->write)
+			shpt_verify_report(m, "outside every VMA", &map, 0);
+	}
 }
 
 /* Index slots of one walk visited per hold of the locks. */
@@ -289,6 +323,7 @@ static int shpt_verify_walk(struct shpt_mirror *m, struct mm_struct *mm,
 	bool done;
 
 	memset(v, 0, sizeof(*v));
+	v->write = write || !mm;
 	shpt_verify_pos_set(&pos, 0, first, last);
 	do {
 		if (fatal_signal_pending(current) ||
@@ -352,6 +387,9 @@ static int shpt_verify_outside(struct shpt_mirror *m, bool have_mm,
 				       full ? &lost : NULL);
 	if (ret)
 		return ret;
+	if (lost)
+		pr_warn_ratelimited("asid %llu: %llu entries missing from the index\n",
+				    m->asid, lost);
 	r->checked += v.outside + v.ghosts + lost;
 	r->stale += v.outside + v.ghosts + lost;
 	return 0;
