@@ -182,9 +182,8 @@ static unsigned long shpt_idx_remove(struct shpt_mirror *m, u64 first,
 				     u64 last, bool can_sleep)
 {
 	unsigned long idx, lo, hi, bits, todo, b, n = 0, steps = 0, huge;
-	u64 base, vpns[SHPT_IDX_PAGES];	/* one index slot's, removed in bulk */
-	unsigned int nv;
 	void *entry;
+	u64 base;
 
 	lockdep_assert_held(&m->lock);
 	shpt_idx_span(first, last, SHPT_PUD_ORDER, &lo, &hi);
@@ -212,10 +211,8 @@ static unsigned long shpt_idx_remove(struct shpt_mirror *m, u64 first,
 		base = (u64)idx << SHPT_IDX_SHIFT;
 		bits = xa_to_value(entry);
 		todo = bits & shpt_idx_mask(idx, first, last);
-		nv = 0;
 		for_each_set_bit(b, &todo, SHPT_IDX_PAGES)
-			vpns[nv++] = base + b;
-		n += shpt_table_remove_bulk(shpt_mtable, m->asid, vpns, nv, 0);
+			n += shpt_table_remove(shpt_mtable, m->asid, base + b, 0);
 		shpt_idx_put_bits(m, idx, bits & ~todo);
 		if (can_sleep && !(++steps % SHPT_IDX_STEP))
 			cond_resched();

@@ -70,11 +70,10 @@
  *
  * Cost: each mirror keeps an exact index of its own entries (index.c: DOC:
  * Entry index), so an invalidation visits only the index slots of the ASID
- * that overlap the range and removes the entries it finds, the order-0
- * ones of each slot with one shpt_table_remove_bulk() (buckets prefetched,
- * one graveyard push and one count update per slot): O(min(pages in
- * range, entries of the ASID in range)) table operations, never a sweep of
- * the table nor a probe per VPN, and it never sleeps.  munmap of a huge sparse reservation costs
+ * that overlap the range and removes each entry it finds with one
+ * shpt_table_remove(): O(min(pages in range, entries of the ASID in
+ * range)) table operations, never a sweep of the table nor a probe per
+ * VPN, and it never sleeps.  munmap of a huge sparse reservation costs
  * what the reservation holds; exit (MMU_NOTIFY_RELEASE) costs the ASID's
  * entries, removes them all and marks the mirror dead.
  *

@@ -1140,20 +1140,19 @@ int shpt_table_insert(struct shpt_table *t, const struct shpt_mapping *m,
 }
 
 /*
- * Under RCU: unlink (@key, @order), whose bucket in @tbl is @slot, from
- * @tbl, or from its @future if the rehash has moved it there.
- * Return: the unlinked entry, or NULL.
+ * Under RCU: unlink (@key, @order) from @tbl, or from its @future if the
+ * rehash has moved it there.  Return: the unlinked entry, or NULL.
  */
-static struct shpt_entry *shpt_unlink_slot(struct shpt_table *t,
-					   struct shpt_bucket_table *tbl,
-					   struct shpt_entry __rcu **slot,
-					   u64 key, unsigned int order)
+static struct shpt_entry *shpt_unlink_key(struct shpt_table *t,
+					  struct shpt_bucket_table *tbl,
+					  u64 key, unsigned int order)
 {
-	struct shpt_entry __rcu **pprev;
+	struct shpt_entry __rcu **slot, **pprev;
 	struct shpt_bucket_table *ftbl;
 	struct shpt_entry *p;
 	unsigned int len;
 
+	slot = shpt_slot(t, tbl, key, order);
 	shpt_bkt_lock(slot);
 	p = shpt_find_locked(slot, key, order, &pprev, &len);
 	if (p) {
@@ -1175,18 +1174,6 @@ static struct shpt_entry *shpt_unlink_slot(struct shpt_table *t,
 	}
 	shpt_bkt_unlock(slot);
 	return p;
-}
-
-/*
- * Under RCU: unlink (@key, @order) from @tbl, or from its @future if the
- * rehash has moved it there.  Return: the unlinked entry, or NULL.
- */
-static struct shpt_entry *shpt_unlink_key(struct shpt_table *t,
-					  struct shpt_bucket_table *tbl,
-					  u64 key, unsigned int order)
-{
-	return shpt_unlink_slot(t, tbl, shpt_slot(t, tbl, key, order), key,
-				order);
 }
 
 /* Account for @n entries removed from a table of @size buckets. */
@@ -1264,71 +1251,6 @@ static void shpt_batch_add(struct shpt_batch *b, struct shpt_entry *p)
 		b->last = p;
 	b->first = p;
 	b->n++;
-}
-
-/**
- * shpt_table_remove_bulk() - remove translations of one ASID and order
- * @t: table
- * @asid: address-space id
- * @vpns: virtual page numbers of the entries
- * @n: number of @vpns
- * @order: page order every entry was inserted with
- *
- * Does what shpt_table_remove() does for each key, in groups of
- * SHPT_BULK_GROUP: a group's keys are hashed and their buckets prefetched
- * first, then unlinked one bucket lock at a time, so that the cache misses
- * on the buckets overlap.  The whole call is one RCU read section, and the
- * unlinked entries go to the graveyard in one push and are accounted once
- * (one atomic update of the entry count, one resize check), where single
- * removes pay for each.  Keep @n small (a few dozen): it bounds the read
- * section.
- *
- * Context: as shpt_table_remove().
- * Return: the number of entries that were present and are now unlinked.
- */
-unsigned long shpt_table_remove_bulk(struct shpt_table *t, u64 asid,
-				     const u64 *vpns, unsigned int n,
-				     unsigned int order)
-{
-	struct shpt_entry __rcu **slot[SHPT_BULK_GROUP];
-	struct shpt_batch b = { NULL, NULL, 0 };
-	struct shpt_bucket_table *tbl;
-	u64 key[SHPT_BULK_GROUP];
-	unsigned int i, j, g, size;
-	struct shpt_entry *p;
-
-	rcu_read_lock();
-	/*
-	 * One array for the whole call: a rehash that completes meanwhile
-	 * leaves @tbl->future pointing at where it moved the entries, and no
-	 * further rehash can start before this read section ends (DOC:
-	 * Resize), so shpt_unlink_slot() still finds every key.
-	 */
-	tbl = rcu_dereference(t->tbl);
-	size = tbl->size;
-	for (i = 0; i < n; i += g) {
-		g = min_t(unsigned int, n - i, SHPT_BULK_GROUP);
-		for (j = 0; j < g; j++) {
-			slot[j] = NULL;
-			if (!shpt_key_valid(asid, vpns[i + j], order))
-				continue;
-			key[j] = shpt_pack_key(asid, vpns[i + j]);
-			slot[j] = shpt_slot(t, tbl, key[j], order);
-			prefetch(slot[j]);
-		}
-		for (j = 0; j < g; j++) {
-			if (!slot[j])
-				continue;
-			p = shpt_unlink_slot(t, tbl, slot[j], key[j], order);
-			if (p)
-				shpt_batch_add(&b, p);
-		}
-	}
-	rcu_read_unlock();
-	if (b.n)
-		shpt_retire(t, b.first, b.last);
-	shpt_removed(t, b.n, size);
-	return b.n;
 }
 
 /* Unlink from the chain of @slot every entry of @asid in [@start, @end). */

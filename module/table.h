@@ -189,9 +189,6 @@ int shpt_table_insert(struct shpt_table *t, const struct shpt_mapping *m,
 		      gfp_t gfp);
 bool shpt_table_remove(struct shpt_table *t, u64 asid, u64 vpn,
 		       unsigned int order);
-unsigned long shpt_table_remove_bulk(struct shpt_table *t, u64 asid,
-				     const u64 *vpns, unsigned int n,
-				     unsigned int order);
 unsigned long shpt_table_remove_range(struct shpt_table *t, u64 asid,
 				      u64 start_vpn, u64 end_vpn);
 unsigned long shpt_table_remove_asid(struct shpt_table *t, u64 asid);

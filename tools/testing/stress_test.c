@@ -288,30 +288,6 @@ static void writer_range(struct writer_arg *a, u64 asid, u64 lo, u64 hi)
 		     got, expect);
 }
 
-/*
- * Remove up to @n keys of the order of key @i, from @i on, in one
- * shpt_table_remove_bulk(), and from the writer's model.
- */
-static void writer_bulk(struct writer_arg *a, u64 asid, unsigned int i,
-			unsigned int n)
-{
-	unsigned int order = churn_order(i), j, nv = 0;
-	unsigned long expect = 0, got;
-	u64 vpns[40];
-
-	for (j = i; j < NCHURN + NCHURN_2M && nv < n && nv < 40; j++) {
-		if (churn_order(j) != order)
-			break;
-		vpns[nv++] = churn_vpn(j);
-		expect += !!a->model[j];
-		a->model[j] = 0;
-	}
-	got = shpt_table_remove_bulk(a->s->t, asid, vpns, nv, order);
-	if (got != expect)
-		fail(a->s, "writer %d remove_bulk of %u from %u: removed %lu, model %lu",
-		     a->id, nv, i, got, expect);
-}
-
 static void *writer(void *p)
 {
 	struct writer_arg *a = p;
@@ -338,13 +314,11 @@ static void *writer(void *p)
 				fail(s, "writer %d insert: %d, model %#llx", a->id,
 				     ret, (unsigned long long)a->model[i]);
 			a->model[i] = m.pfn + 1;
-		} else if (r < 900) {
+		} else if (r < 950) {
 			if (shpt_table_remove(s->t, asid, churn_vpn(i),
 					      churn_order(i)) != !!a->model[i])
 				fail(s, "writer %d remove disagrees", a->id);
 			a->model[i] = 0;
-		} else if (r < 950) {
-			writer_bulk(a, asid, i, 1 + rnd(&x) % 40);
 		} else if (r < 990) {
 			/* a few pages: the probe path */
 			lo = rnd(&x) % (NCHURN + 600);

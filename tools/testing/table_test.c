@@ -516,53 +516,6 @@ TEST_F(tbl, remove_asid)
 	EXPECT_EQ(300, shim_kmem_live());
 }
 
-/*
- * remove_bulk removes exactly the listed entries of its asid and order:
- * absent keys, repeated keys, other orders and other asids stay as they
- * are, invalid keys are skipped, and the count, nelems and the removes
- * counter agree with single removes.
- */
-TEST_F(tbl, remove_bulk)
-{
-	u64 vpns[70], v;
-	unsigned int i, n = 0;
-	struct shpt_table_stats ts;
-
-	for (v = 0; v < 200; v++) {
-		ASSERT_EQ(0, ins(self->t, 7, v, 0));
-		ASSERT_EQ(0, ins(self->t, 8, v, 0));
-	}
-	ASSERT_EQ(0, ins(self->t, 7, 512, 9));
-	/* Every third page, two absent pages, one repeated, one invalid. */
-	for (v = 0; v < 200; v += 3)
-		vpns[n++] = v;			/* 67 keys */
-	vpns[n++] = 1000;			/* absent */
-	vpns[n++] = 0;				/* repeated: removed once */
-	vpns[n++] = SHPT_VPN_MAX + 1;		/* invalid */
-	ASSERT_EQ(70U, n);
-	shpt_table_reset_stats(self->t);
-	EXPECT_EQ(67UL, shpt_table_remove_bulk(self->t, 7, vpns, n, 0));
-	EXPECT_EQ(0UL, shpt_table_remove_bulk(self->t, 7, vpns, n, 0));
-	EXPECT_EQ(0UL, shpt_table_remove_bulk(self->t, 7, vpns, 0, 0));
-	/* The order-9 entry at 512 is not an order-0 one. */
-	vpns[0] = 512;
-	EXPECT_EQ(0UL, shpt_table_remove_bulk(self->t, 7, vpns, 1, 0));
-	EXPECT_EQ(1UL, shpt_table_remove_bulk(self->t, 7, vpns, 1, 9));
-	for (v = 0; v < 200; v++) {
-		EXPECT_EQ(v % 3 != 0, has(self->t, 7, v, 0));
-		EXPECT_TRUE(has(self->t, 8, v, 0));
-	}
-	EXPECT_EQ(200 + 133, nelems(self->t));
-	EXPECT_EQ(200 + 133, walk_count(self->t, 1000));
-	shpt_table_get_stats(self->t, &ts);
-	EXPECT_EQ(68ULL, ts.removes);
-	shpt_table_flush(self->t);
-	EXPECT_EQ(200 + 133, shim_kmem_live());
-	for (i = 0; i < 8; i++)
-		vpns[i] = 1 + 3 * i;
-	EXPECT_EQ(8UL, shpt_table_remove_bulk(self->t, 7, vpns, 8, 0));
-}
-
 TEST_F(tbl, walk_and_hist)
 {
 	u64 hist[8], big[600], n = 0, sum = 0, weighted = 0;
