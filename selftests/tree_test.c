@@ -18,6 +18,8 @@
  *                 and run unmirrored; the run goes on and exits 0
  *   signals       a handled signal, SIGSTOP seen by the real parent and
  *                 continued, a death by signal: all as without the tool
+ *   SIGTERM       sent to the tool alone, it reaches CMD (with -f, the
+ *                 whole tree), and the report still comes
  *   stress-ng     "stress-ng --vm 2 --fork 2 -t 3" when installed (SKIP
  *                 otherwise): the workers are mirrored and verify OK
  *
@@ -239,6 +241,19 @@ static int wl_signals(void)
 	return 0;
 }
 
+/* With @child, fork a child that waits too; wait for a signal. */
+static int wl_wait(bool child)
+{
+	if (child && fork() == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	for (int i = 0; i < RUN_TIMEOUT * shpt_timeout_scale(); i++)
+		sleep(1);
+	return 24;	/* no signal came */
+}
+
 static int tree_workload(int argc, char **argv)
 {
 	if (!strcmp(argv[1], "--tree-gen") && argc > 2)
@@ -249,6 +264,8 @@ static int tree_workload(int argc, char **argv)
 		return wl_hold();
 	if (!strcmp(argv[1], "--tree-signals"))
 		return wl_signals();
+	if (!strcmp(argv[1], "--tree-wait") && argc > 2)
+		return wl_wait(atoi(argv[2]));
 	return 2;
 }
 
@@ -258,6 +275,8 @@ struct tool_out {
 	int status;		/* exit code, 128 + signal, -1: killed at deadline */
 	char *out;
 	size_t len;
+	int sig;		/* in: send it to the tool once, after... */
+	double sig_after;	/* ...this many seconds */
 };
 
 static const char *tool(void)
@@ -270,8 +289,9 @@ static const char *tool(void)
 /* Run the tool with @argv (argv[0] is ignored); stdout in @r->out. */
 static int run_tool(struct tool_out *r, char *const argv[])
 {
-	double deadline = shpt_now() + RUN_TIMEOUT * shpt_timeout_scale();
-	int fd = memfd_create("tree_test-out", MFD_CLOEXEC), st;
+	double t0 = shpt_now(), deadline = t0 + RUN_TIMEOUT * shpt_timeout_scale();
+	int fd = memfd_create("tree_test-out", MFD_CLOEXEC), st, sig = r->sig;
+	double sig_at = t0 + r->sig_after;
 	ssize_t n;
 	pid_t pid;
 
@@ -291,6 +311,10 @@ static int run_tool(struct tool_out *r, char *const argv[])
 
 		if (w == pid)
 			break;
+		if (sig && shpt_now() > sig_at) {
+			kill(pid, sig);		/* SI_USER: to the tool alone */
+			sig = 0;
+		}
 		if (shpt_now() > deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
@@ -590,6 +614,57 @@ TEST_F_TIMEOUT(tree, signals_reach_the_tree_unchanged, 120)
 	}
 	ASSERT_TRUE(stopped_child) tool_log(&self->r);
 	ASSERT_TRUE(killed_child) tool_log(&self->r);
+}
+
+/*
+ * SIGTERM sent to the tool alone (kill(1), not the terminal) is passed on
+ * to CMD, with -f to every live process of the tree, and the tool still
+ * prints its report when they are gone and exits with CMD's status.  A
+ * tool that died of the signal would print nothing.
+ */
+TEST_F_TIMEOUT(tree, sigterm_to_the_tool_reaches_cmd, 120)
+{
+	SHPT_RETURN_IF_SKIPPED();
+	char self_exe[512], why[192] = "";
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+
+	ASSERT_LT(0, n);
+	self_exe[n] = '\0';
+	for (int follow = 0; follow < 2; follow++) {
+		char *const plain[] = { "shptctl", "run", "--json", "--",
+					self_exe, "--tree-wait", "0", NULL };
+		char *const tree[] = { "shptctl", "run", "-f", "--json", "--",
+				       self_exe, "--tree-wait", "1", NULL };
+		const struct jv *procs;
+
+		jv_free(self->v);
+		free(self->r.out);
+		self->r.sig = SIGTERM;
+		self->r.sig_after = 1.0 * shpt_timeout_scale();
+		ASSERT_EQ(0, run_tool(&self->r, follow ? tree : plain));
+		self->v = json_parse(self->r.out, self->r.len, why,
+				     sizeof(why));
+		ASSERT_NE(NULL, self->v) {
+			TH_LOG("%s: no report: %s", follow ? "-f" : "plain",
+			       why);
+			tool_log(&self->r);
+		}
+		ASSERT_EQ(128 + SIGTERM, self->r.status) tool_log(&self->r);
+		if (!follow) {
+			ASSERT_EQ(128 + SIGTERM,
+				  jint(self->v, "exit_status"));
+			continue;
+		}
+		procs = procs_of(self->v);
+		ASSERT_NE(NULL, procs);
+		ASSERT_EQ(2, procs->n) tool_log(&self->r);
+		for (int i = 0; i < procs->n; i++) {
+			ASSERT_TRUE(str_is(procs->kids[i], "end", "signal"))
+				tool_log(&self->r);
+			ASSERT_EQ(128 + SIGTERM,
+				  jint(procs->kids[i], "exit_status"));
+		}
+	}
 }
 
 TEST_F_TIMEOUT(tree, stress_ng_workers_verify_ok, 180)

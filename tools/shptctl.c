@@ -499,6 +499,42 @@ static void catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/*
+ * run: SIGINT, SIGTERM and SIGHUP do not kill shptctl, which would lose
+ * the report (and, with -f, take the tree down through EXITKILL).  One
+ * sent by the terminal (si_code SI_KERNEL) reached CMD's process group
+ * already; one sent to shptctl alone (kill(1), SI_USER) is passed on to
+ * CMD (with -f, to every live process of the tree) by the run loop.
+ * Either way the report comes when CMD exits.
+ */
+static volatile sig_atomic_t run_fwd_sig;
+
+static void run_on_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (si->si_code != SI_KERNEL)
+		run_fwd_sig = sig;
+}
+
+static void run_catch_signals(void)
+{
+	struct sigaction sa = { .sa_sigaction = run_on_signal,
+				.sa_flags = SA_SIGINFO };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* The signal to pass on to CMD, or 0; clears it. */
+static int run_take_signal(void)
+{
+	int sig = run_fwd_sig;
+
+	run_fwd_sig = 0;
+	return sig;
+}
+
 static void hold_path(uint64_t asid, char *buf, size_t sz)
 {
 	const char *dir = getenv("SHPT_RUNDIR");
@@ -1827,10 +1863,16 @@ static void tree_follow(struct run_state *st, struct tree *t,
 
 	for (;;) {
 		struct timespec ts;
-		int status;
+		int status, sig;
 		double left;
 		pid_t tid;
 
+		sig = run_take_signal();
+		for (size_t i = 0; sig && i < t->nprocs; i++)
+			if (t->procs[i].live)
+				kill(t->procs[i].pid, sig);
+		if (sig && !t->nprocs)
+			kill(t->root, sig);	/* before CMD's exec */
 		while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) > 0)
 			tree_event(st, t, tid, status);
 		if (tid < 0 && errno == ECHILD)
@@ -2078,6 +2120,10 @@ static int cmd_run(int argc, char **argv)
 		       "              filter that stops execve for the tracer).\n"
 		       "  --populate  snapshot all present pages at attach\n"
 		       "  --json      print the report as one JSON object\n"
+		       "Ctrl-C reaches CMD (and its tree) from the terminal; SIGINT,\n"
+		       "SIGTERM or SIGHUP sent to shptctl alone is passed on to CMD (to\n"
+		       "every live process of the tree with -f).  The report comes when\n"
+		       "CMD exits.\n"
 		       "Exit status: CMD's if non-zero, else 1 when verify found stale\n"
 		       "entries (in any process, with -f), else 0.\n", PASS_CAP);
 		return 0;
@@ -2113,6 +2159,7 @@ static int cmd_run(int argc, char **argv)
 	st.fd = open_dev();
 	if (st.fd < 0)
 		return 1;
+	run_catch_signals();
 	if (follow)
 		return tree_run(&st, argv + optind, cmd, populate, json,
 				interval_ms);
@@ -2130,6 +2177,9 @@ static int cmd_run(int argc, char **argv)
 	}
 	t0 = now_s();
 	while (waitpid(st.pid, &status, WNOHANG) == 0) {
+		c = run_take_signal();
+		if (c)
+			kill(st.pid, c);
 		run_pass(&st);
 		usleep(interval_ms * 1000);
 	}
