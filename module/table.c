@@ -499,11 +499,15 @@ static void shpt_retire(struct shpt_table *t, struct shpt_entry *first,
 		queue_work(system_unbound_wq, &t->reap_work);
 }
 
+/* Entries freed between two cond_resched() of the reaper. */
+#define SHPT_REAP_STEP		4096
+
 static void shpt_reap_worker(struct work_struct *work)
 {
 	struct shpt_table *t = container_of(work, struct shpt_table,
 					    reap_work);
 	struct shpt_entry *e, *next;
+	unsigned long n = 0;
 
 	while ((e = xchg(&t->graveyard, NULL))) {
 		/* Readers that found these entries before the unlink. */
@@ -511,6 +515,9 @@ static void shpt_reap_worker(struct work_struct *work)
 		for (; e; e = next) {
 			next = shpt_dead_next(READ_ONCE(e->val));
 			kmem_cache_free(t->cache, e);
+			/* An exit or munmap retires its whole range at once. */
+			if (!(++n % SHPT_REAP_STEP))
+				cond_resched();
 		}
 		cond_resched();
 	}
