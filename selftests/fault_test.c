@@ -2,7 +2,8 @@
 /*
  * shpt under allocation failures.  Each path that allocates (ATTACH,
  * ATTACH|POPULATE, POPULATE, LOOKUP fills in small and large batches, with
- * them the per-ASID index, and the resize worker) runs again and again
+ * them the per-ASID index, the resize worker, and the debugfs "frames"
+ * view) runs again and again
  * with one allocation failing: the 1st, then the 2nd, and so on until the
  * path completes without reaching the armed one, so every allocation on it
  * fails once.  Every failure must come back as -ENOMEM or as an entry
@@ -469,6 +470,73 @@ TEST_F_TIMEOUT(fault, lookup_big_batch, 300)
  * point where failures begin from before the buffers of the ioctl (which
  * then fails with -ENOMEM) to past its last allocation.
  */
+/*
+ * Open and read debugfs "frames" (the shared-frame view) with each of its
+ * allocations failing once: the path lookup, the file, the seq_file, the
+ * snapshot's records and groups, the read buffer.  Each must come back as
+ * ENOMEM from open() or read(), never as another error or a partial view;
+ * kmemleak after rmmod finds what a failed open left behind.  The
+ * fixture's target and this process share their pages since the fork, so
+ * the view has shared frames, and groups to allocate.
+ */
+TEST_F_TIMEOUT(fault, frames, 300)
+{
+	static char buf[1 << 16];
+	struct fi_sweep s;
+	__u64 asid_t, asid_me;
+	long views = 0;
+	unsigned int n;
+	bool injected;
+	int ret, fd;
+	ssize_t k;
+
+	SHPT_RETURN_IF_SKIPPED();
+	if (access(SHPT_DEBUGFS "/frames", R_OK))
+		SKIP(return, "no %s/frames", SHPT_DEBUGFS);
+	ASSERT_EQ(0, shpt_attach(self->fd, self->t.pid, SHPT_ATTACH_POPULATE,
+				 &asid_t));
+	ASSERT_EQ(0, shpt_attach(self->fd, getpid(), SHPT_ATTACH_POPULATE,
+				 &asid_me));
+	memset(buf, 0, sizeof(buf));	/* no page fault while armed */
+	sweep_begin(&s, "frames open and read");
+	for (n = 1; n < SWEEP_MAX; n++) {
+		size_t len = 0;
+
+		ASSERT_EQ(0, fi_arm(self->nth_fd, n));
+		ret = 0;
+		fd = open(SHPT_DEBUGFS "/frames", O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			ret = -errno;
+		} else {
+			while ((k = read(fd, buf + len,
+					 sizeof(buf) - 1 - len)) > 0)
+				len += k;
+			if (k < 0)
+				ret = -errno;
+			close(fd);
+		}
+		injected = fi_disarm(self->nth_fd);
+		ASSERT_TRUE(ret == 0 || ret == -ENOMEM)
+			TH_LOG("n=%u: frames: %s", n, strerror(-ret));
+		if (!ret) {
+			buf[len] = '\0';
+			ASSERT_EQ(0, strncmp(buf, "frames_shared ", 14))
+				TH_LOG("n=%u: a partial view: %.60s", n, buf);
+			ASSERT_EQ(NULL, strstr(buf, "frames_shared 0 "))
+				TH_LOG("n=%u: no shared frame", n);
+			views++;
+		}
+		if (!sweep_step(&s, n, injected, ret))
+			break;
+	}
+	sweep_end(_metadata, &s, n);
+	TH_LOG("%ld whole views", views);
+	EXPECT_LT(0, s.enomem);
+	ASSERT_EQ(0, shpt_detach(self->fd, asid_me));
+	ASSERT_EQ(0, shpt_detach(self->fd, asid_t));
+	check_clean(_metadata, n);
+}
+
 TEST_F_TIMEOUT(fault, index, 300)
 {
 	static const unsigned int space[] = {
