@@ -241,14 +241,15 @@ static int wl_signals(void)
 	return 0;
 }
 
-/* With @child, fork a child that waits too; wait for a signal. */
+/*
+ * With @child, fork a child that waits too; wait for a signal.  The child
+ * has no PR_SET_PDEATHSIG: it must die of the signal it is sent, not of
+ * its parent's death; if none comes, both end after RUN_TIMEOUT.
+ */
 static int wl_wait(bool child)
 {
-	if (child && fork() == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (;;)
-			pause();
-	}
+	if (child)
+		fork();
 	for (int i = 0; i < RUN_TIMEOUT * shpt_timeout_scale(); i++)
 		sleep(1);
 	return 24;	/* no signal came */
