@@ -490,13 +490,19 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+/* Handle SIGINT, SIGTERM and SIGHUP with @sa. */
+static void catch_signals_with(const struct sigaction *sa)
+{
+	sigaction(SIGINT, sa, NULL);
+	sigaction(SIGTERM, sa, NULL);
+	sigaction(SIGHUP, sa, NULL);
+}
+
 static void catch_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	catch_signals_with(&sa);
 }
 
 /*
@@ -521,9 +527,7 @@ static void run_catch_signals(void)
 	struct sigaction sa = { .sa_sigaction = run_on_signal,
 				.sa_flags = SA_SIGINFO };
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	catch_signals_with(&sa);
 }
 
 /* The signal to pass on to CMD, or 0; clears it. */
