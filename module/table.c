@@ -261,7 +261,8 @@ struct shpt_pcpu_stats {
  * @flags: SHPT_REKEY_PENDING; atomic bitops.
  * @stats: per-CPU counters.
  * @cache: entry allocator.
- * @resize_mutex: serializes rehashes.
+ * @resize_mutex: serializes rehashes; shpt_table_walk_all() holds it to
+ *	keep them off for a whole walk.
  * @resize_work: runs automatic resizes and rekeys.
  * @rehashes: completed rehashes; bumped under @resize_mutex after the new
  *	array is published and before the old one's grace period, read
@@ -278,7 +279,7 @@ struct shpt_table {
 	unsigned long flags;
 	struct shpt_pcpu_stats __percpu *stats;
 	struct kmem_cache *cache;
-	struct mutex resize_mutex;	/* serializes shpt_table_rehash() */
+	struct mutex resize_mutex;	/* rehashes; whole-table walks */
 	struct work_struct resize_work;
 	unsigned long rehashes;
 	struct shpt_entry *graveyard;
